@@ -1,0 +1,6 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Datasets, samplers and transforms that mmrazor's algorithms need.
+
+This package is the import location of the ``DATASETS``, ``DATA_SAMPLERS``
+and ``TRANSFORMS`` registries of the ``mmrazor`` scope.
+"""

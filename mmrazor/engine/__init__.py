@@ -1,0 +1,7 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Loops, hooks and optimizer constructors of mmrazor.
+
+This package is the import location of the engine-side registries
+(``LOOPS``, ``HOOKS``, ``OPTIM_WRAPPER_CONSTRUCTORS``...) of the ``mmrazor``
+scope.
+"""

@@ -1,0 +1,6 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Algorithms: wrap a model and change how it trains."""
+from .base import BaseAlgorithm
+from .nas import SPOS
+
+__all__ = ['BaseAlgorithm', 'SPOS']

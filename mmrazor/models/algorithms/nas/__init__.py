@@ -1,0 +1,5 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Neural architecture search algorithms."""
+from .spos import SPOS
+
+__all__ = ['SPOS']

@@ -1,0 +1,4 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Architectures: searchable backbones and candidate ops."""
+from .backbones import *  # noqa: F401,F403
+from .ops import *  # noqa: F401,F403

@@ -1,0 +1,7 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Candidate ops of the search spaces."""
+from .base import BaseOP
+from .common import Identity
+from .shufflenet_series import ShuffleBlock, ShuffleXception
+
+__all__ = ['BaseOP', 'Identity', 'ShuffleBlock', 'ShuffleXception']

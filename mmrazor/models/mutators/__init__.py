@@ -1,0 +1,5 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Mutators: collect the mutables of a supernet and decide their choices."""
+from .nas_mutator import NasMutator
+
+__all__ = ['NasMutator']

@@ -1,0 +1,167 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""The mutator of neural architecture search."""
+import math
+from typing import Any, Dict, List, Optional
+
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+from mmrazor.registry import MODELS
+
+from ..mutables import BaseMutable
+
+_KINDS = ('random', 'min', 'max')
+
+
+@MODELS.register_module()
+class NasMutator(BaseModule):
+    """Finds the mutables of a supernet and samples, sets and reads subnets.
+
+    Mutables are put in *search groups*: all mutables sharing an ``alias``
+    form one group keyed by that alias; every other mutable is a group of its
+    own keyed by its module name in the supernet. All mutables of a group
+    always take the same choice. A subnet is a dict ``{group key: choice}``.
+
+    Call :meth:`prepare_from_supernet` once before anything else.
+
+    Args:
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+
+    Examples:
+        >>> mutator = NasMutator()
+        >>> mutator.prepare_from_supernet(supernet)
+        >>> subnet = mutator.sample_choices()
+        >>> mutator.set_choices(subnet)
+        >>> mutator.search_space_size
+    """
+
+    def __init__(self, init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self._search_groups: Optional[Dict[str, List[BaseMutable]]] = None
+        self._names: Dict[int, str] = {}
+
+    def prepare_from_supernet(self, supernet: nn.Module) -> None:
+        """Collect the mutables of ``supernet`` and build the search groups.
+
+        Fixed mutables are left out: they no longer take part in the search.
+
+        Args:
+            supernet (nn.Module): The model holding the mutables.
+
+        Raises:
+            ValueError: If mutables sharing an alias have different choices.
+        """
+        groups: Dict[str, List[BaseMutable]] = {}
+        self._names = {}
+        for name, module in supernet.named_modules():
+            if not isinstance(module, BaseMutable) or module.is_fixed:
+                continue
+            self._names[id(module)] = name
+            key = module.alias if module.alias is not None else name
+            groups.setdefault(key, []).append(module)
+        for key, mutables in groups.items():
+            first = mutables[0]
+            for other in mutables[1:]:
+                if other.choices != first.choices:
+                    raise ValueError(
+                        f'Mutables with alias {key!r} must have the same '
+                        f'choices, but {self._names[id(first)]!r} has '
+                        f'{first.choices} and {self._names[id(other)]!r} has '
+                        f'{other.choices}')
+        self._search_groups = groups
+
+    @property
+    def search_groups(self) -> Dict[str, List[BaseMutable]]:
+        """The search groups: ``{group key: [mutables]}``."""
+        if self._search_groups is None:
+            raise RuntimeError(
+                'NasMutator has no search groups yet; call '
+                '`prepare_from_supernet(supernet)` first')
+        return self._search_groups
+
+    @property
+    def mutables(self) -> Dict[str, BaseMutable]:
+        """Every mutable in the search space by its module name."""
+        return {
+            self._names[id(m)]: m
+            for group in self.search_groups.values() for m in group
+        }
+
+    @property
+    def choices(self) -> Dict[str, List[Any]]:
+        """The choices of every search group."""
+        return {
+            key: group[0].choices
+            for key, group in self.search_groups.items()
+        }
+
+    @property
+    def search_space_size(self) -> int:
+        """The number of distinct subnets in the search space."""
+        return math.prod(len(c) for c in self.choices.values())
+
+    def sample_choices(self, kind: str = 'random') -> Dict[str, Any]:
+        """Draw one choice per search group.
+
+        Args:
+            kind (str): ``'random'`` draws uniformly; ``'min'`` / ``'max'``
+                take the smallest / largest choice, for mutables whose choices
+                are ordered (they have ``min_choice`` / ``max_choice``).
+                Defaults to ``'random'``.
+
+        Returns:
+            dict: ``{group key: choice}``.
+        """
+        if kind not in _KINDS:
+            raise ValueError(f'NasMutator.sample_choices: `kind` must be one '
+                             f'of {list(_KINDS)}, but got {kind!r}')
+        subnet = {}
+        for key, group in self.search_groups.items():
+            mutable = group[0]
+            if kind == 'random':
+                subnet[key] = mutable.sample_choice()
+                continue
+            attr = f'{kind}_choice'
+            if not hasattr(mutable, attr):
+                raise ValueError(
+                    f'NasMutator.sample_choices(kind={kind!r}): search group '
+                    f'{key!r} is a {type(mutable).__name__}, whose choices '
+                    f'{mutable.choices} have no order; use kind="random"')
+            subnet[key] = getattr(mutable, attr)
+        return subnet
+
+    def set_choices(self, choices: Dict[str, Any]) -> None:
+        """Set the choice of every search group.
+
+        Args:
+            choices (dict): ``{group key: choice}`` with one entry per search
+                group, as :meth:`sample_choices` returns.
+
+        Raises:
+            KeyError: If a group is missing or unknown.
+            ValueError: If a choice is not one of its group's choices.
+        """
+        groups = self.search_groups
+        missing = sorted(set(groups) - set(choices))
+        unknown = sorted(set(choices) - set(groups))
+        if missing or unknown:
+            raise KeyError(
+                'NasMutator.set_choices needs one choice per search group. '
+                f'Missing groups: {missing}; unknown groups: {unknown}. '
+                f'The search groups are: {sorted(groups)}')
+        for key, choice in choices.items():
+            allowed = groups[key][0].choices
+            if choice not in allowed:
+                raise ValueError(
+                    f'NasMutator.set_choices: search group {key!r} got '
+                    f'{choice!r}, which is not one of its choices: {allowed}')
+            for mutable in groups[key]:
+                mutable.current_choice = choice
+
+    @property
+    def current_choices(self) -> Dict[str, Any]:
+        """The current choice of every search group."""
+        return {
+            key: group[0].current_choice
+            for key, group in self.search_groups.items()
+        }

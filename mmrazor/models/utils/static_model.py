@@ -1,0 +1,44 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Export of a supernet at its current choice to a static model."""
+import copy
+
+import torch.nn as nn
+
+from ..mutables import BaseMutable
+
+
+def export_static_model(model: nn.Module, inplace: bool = False) -> nn.Module:
+    """Replace every mutable op of ``model`` by its current choice.
+
+    Each mutable that has ``to_static_op()`` (such as ``OneShotMutableOP``)
+    is swapped for the plain module it returns, which keeps the mutable's
+    ``state_dict`` keys for the chosen op: a supernet checkpoint loads into
+    the result unchanged, and its outputs equal the supernet's at that
+    choice. Mutables without ``to_static_op`` (plain values) stay in place.
+
+    Args:
+        model (nn.Module): A supernet whose mutables all have a current
+            choice (set by a mutator or fixed by ``load_fix_subnet``).
+        inplace (bool): Whether to change ``model`` itself instead of a deep
+            copy. Defaults to False.
+
+    Returns:
+        nn.Module: The static model.
+    """
+    if not inplace:
+        model = copy.deepcopy(model)
+    _replace_children(model)
+    return model
+
+
+def _replace_children(parent: nn.Module) -> None:
+    for name, child in list(parent.named_children()):
+        if isinstance(child, BaseMutable) and hasattr(child, 'to_static_op'):
+            child = child.to_static_op()
+            setattr(parent, name, child)
+        _replace_children(child)
+
+
+def count_mutables(model: nn.Module) -> int:
+    """Number of mutables left in ``model``."""
+    return sum(isinstance(m, BaseMutable) for m in model.modules())

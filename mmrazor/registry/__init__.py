@@ -1,12 +1,30 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Registries of mmrazor: children of the mmengine roots, scope ``mmrazor``."""
-from .registry import (DATA_SAMPLERS, DATASETS, EVALUATOR, FUNCTIONS, HOOKS,
-                       INFERENCERS, LOG_PROCESSORS, LOOPS, METRICS,
-                       MODEL_WRAPPERS, MODELS, OPTIM_WRAPPER_CONSTRUCTORS,
-                       OPTIM_WRAPPERS, OPTIMIZERS, PARAM_SCHEDULERS,
-                       RUNNER_CONSTRUCTORS, RUNNERS, STRATEGIES, TASK_UTILS,
-                       TRANSFORMS, VISBACKENDS, VISUALIZERS,
-                       WEIGHT_INITIALIZERS)
+from .registry import (
+                       DATA_SAMPLERS,
+                       DATASETS,
+                       EVALUATOR,
+                       FUNCTIONS,
+                       HOOKS,
+                       INFERENCERS,
+                       LOG_PROCESSORS,
+                       LOOPS,
+                       METRICS,
+                       MODEL_WRAPPERS,
+                       MODELS,
+                       OPTIM_WRAPPER_CONSTRUCTORS,
+                       OPTIM_WRAPPERS,
+                       OPTIMIZERS,
+                       PARAM_SCHEDULERS,
+                       RUNNER_CONSTRUCTORS,
+                       RUNNERS,
+                       STRATEGIES,
+                       TASK_UTILS,
+                       TRANSFORMS,
+                       VISBACKENDS,
+                       VISUALIZERS,
+                       WEIGHT_INITIALIZERS,
+)
 
 __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'STRATEGIES',

@@ -1,7 +1,13 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Plain data structures: subnets."""
-from .subnet import (choices_to_subnet, export_fix_subnet, load_fix_subnet,
-                     load_subnet_dict, save_subnet_file, subnet_to_choices)
+from .subnet import (
+                     choices_to_subnet,
+                     export_fix_subnet,
+                     load_fix_subnet,
+                     load_subnet_dict,
+                     save_subnet_file,
+                     subnet_to_choices,
+)
 
 __all__ = [
     'choices_to_subnet', 'export_fix_subnet', 'load_fix_subnet',

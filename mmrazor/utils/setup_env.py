@@ -39,6 +39,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
                       f'"{current_scope.scope_name}" is not "mmrazor", '
                       '`register_all_modules` will force the current '
                       'default scope to be "mmrazor". If this is not '
-                      'expected, please set `init_default_scope=False`.')
+                      'expected, please set `init_default_scope=False`.',
+                      stacklevel=2)
         new_instance_name = f'mmrazor-{datetime.datetime.now()}'
         DefaultScope.get_instance(new_instance_name, scope_name='mmrazor')

@@ -119,6 +119,10 @@ class OneShotMutableOP(BaseMutable):
         Args:
             chosen (str): The name of a candidate.
         """
+        if self.is_fixed and chosen != self._chosen:
+            raise AttributeError(
+                f'{self._describe()} is already fixed to {self._chosen!r}; '
+                f'it cannot be fixed to {chosen!r}')
         self.check_choice(chosen)
         for name in self.choices:
             if name != chosen:

@@ -92,11 +92,11 @@ class OneShotMutableValue(BaseMutable):
         Args:
             chosen: One of ``choices``.
         """
-        self.check_choice(chosen)
         if self.is_fixed and chosen != self._current_choice:
             raise AttributeError(
                 f'{self._describe()} is already fixed to '
                 f'{self._current_choice!r}; it cannot be fixed to {chosen!r}')
+        self.check_choice(chosen)
         self._current_choice = chosen
         self._value_list = [chosen]
         self.is_fixed = True

@@ -25,8 +25,9 @@ def sub_model(cfg: Dict,
     The result is the supernet's model class (e.g. an mmcls
     ``ImageClassifier``) holding only the chosen ops, with the supernet's
     ``state_dict`` keys for them, so
-    ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='architecture.')``
-    initialises it from a supernet (``SPOS``) checkpoint.
+    ``init_cfg=dict(type='Pretrained', checkpoint=CKPT,
+    prefix='architecture.')`` initialises it from a supernet (``SPOS``)
+    checkpoint.
 
     Args:
         cfg (dict): Config of the supernet model.
@@ -49,7 +50,8 @@ def sub_model(cfg: Dict,
     model = MODELS.build(cfg)
     if init_weight_from_supernet:
         model.init_weights()
-    load_fix_subnet(model, fix_subnet, prefix=prefix, extra_prefix=extra_prefix)
+    load_fix_subnet(
+        model, fix_subnet, prefix=prefix, extra_prefix=extra_prefix)
     export_static_model(model, inplace=True)
     if init_cfg is not None:
         model.init_cfg = init_cfg

@@ -1,8 +1,14 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Subnet files and their application to supernets."""
-from .fix_subnet import (choices_to_subnet, export_fix_subnet, is_mutable,
-                         load_fix_subnet, load_subnet_dict, save_subnet_file,
-                         subnet_to_choices)
+from .fix_subnet import (
+                         choices_to_subnet,
+                         export_fix_subnet,
+                         is_mutable,
+                         load_fix_subnet,
+                         load_subnet_dict,
+                         save_subnet_file,
+                         subnet_to_choices,
+)
 
 __all__ = [
     'choices_to_subnet', 'export_fix_subnet', 'is_mutable', 'load_fix_subnet',

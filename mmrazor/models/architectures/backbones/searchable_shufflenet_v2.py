@@ -140,6 +140,17 @@ class SearchableShuffleNetV2(BaseBackbone):
                     norm_cfg=norm_cfg,
                     act_cfg=act_cfg))
 
+        # The checks above follow the layout of the SPOS space (4 layers);
+        # an arch_setting with another number of rows has other indices.
+        for index in out_indices:
+            if index >= len(self.layers):
+                raise ValueError(
+                    f'out_indices item {index} refers to no layer: with '
+                    f'{len(arch_setting)} arch_setting rows and '
+                    f'with_last_layer={with_last_layer} the backbone has '
+                    f'{len(self.layers)} layers (indices 0 to '
+                    f'{len(self.layers) - 1})')
+
     def _make_layer(self, out_channels: int, num_blocks: int,
                     mutable_cfg: Dict) -> Sequential:
         """Stack mutable blocks to build a layer for ShuffleNet V2.

@@ -48,6 +48,11 @@ class _ShuffleUnit(BaseOP, metaclass=ABCMeta):
                 f'{type(self).__name__}: with stride 1, `in_channels` must '
                 f'equal `out_channels`, but got {in_channels} and '
                 f'{out_channels}')
+        if stride == 2 and out_channels <= in_channels:
+            raise ValueError(
+                f'{type(self).__name__}: with stride 2, the projection branch '
+                f'keeps the {in_channels} input channels, so `out_channels` '
+                f'must exceed `in_channels`, but got {out_channels}')
         self.kernel_size = kernel_size
         self._cfgs = dict(
             conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)

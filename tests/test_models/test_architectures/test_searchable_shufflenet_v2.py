@@ -115,7 +115,9 @@ def test_init_weights():
 
 
 def test_with_cp_uses_checkpointing(monkeypatch):
-    import mmrazor.models.architectures.backbones.searchable_shufflenet_v2 as module
+    from mmrazor.models.architectures.backbones import (
+        searchable_shufflenet_v2 as module,
+    )
     calls = []
     original = module.checkpoint
 

@@ -5,3 +5,5 @@ This package is the import location of the engine-side registries
 (``LOOPS``, ``HOOKS``, ``OPTIM_WRAPPER_CONSTRUCTORS``...) of the ``mmrazor``
 scope.
 """
+from .hooks import *  # noqa: F401,F403
+from .runner import *  # noqa: F401,F403

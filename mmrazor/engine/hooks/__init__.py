@@ -1,0 +1,6 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Hooks: subnet dumping and resource estimation."""
+from .dump_subnet_hook import DumpSubnetHook
+from .estimate_resources_hook import EstimateResourcesHook
+
+__all__ = ['DumpSubnetHook', 'EstimateResourcesHook']

@@ -1,0 +1,438 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Evolutionary search of a trained supernet under resource constraints."""
+import os.path as osp
+import random
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.dist import broadcast_object_list, is_main_process
+from mmengine.evaluator import Evaluator
+from mmengine.runner import EpochBasedTrainLoop
+from mmengine.utils import ProgressBar
+from torch.utils.data import DataLoader
+
+from mmrazor.registry import LOOPS
+from mmrazor.structures import export_fix_subnet, save_subnet_file
+
+from .resources import SubnetResources
+from .search_report import (
+    plot_pareto,
+    write_candidates_table,
+    write_json_atomic,
+)
+from .utils import (
+    calibrate_bn_statistics,
+    candidate_key,
+    candidate_seed,
+    from_json_state,
+    seeded,
+    to_json_state,
+    unwrap,
+)
+
+STATE_FILE = 'search_state.json'
+OUTPUT_FILES = ('best_fix_subnet.yaml', 'search_candidates.csv',
+                'search_pareto.png')
+
+
+@LOOPS.register_module()
+class EvolutionSearchLoop(EpochBasedTrainLoop):
+    """Evolutionary search for the best subnet of a trained supernet.
+
+    Each epoch (Guo et al., SPOS, ECCV 2020, Sec. 3.3; Real et al., 2019):
+
+    1. the population is filled up to ``num_candidates`` with random
+       subnets that satisfy ``constraints_range``;
+    2. every candidate not scored before gets its BN statistics
+       recalibrated on ``calibrate_sample_num`` training images and is
+       evaluated on ``dataloader`` (each evaluation is seeded by the
+       candidate, so it is reproducible and never repeated);
+    3. the ``top_k`` best of all scored candidates are kept;
+    4. the next population is ``num_mutation`` mutants and
+       ``num_crossover`` children of the top-k, all within the constraints.
+
+    After every epoch the state (population, top-k, scores, random state)
+    is saved as JSON in ``work_dir/search_state.json``; with the runner's
+    ``resume`` it continues from there and ends as an uninterrupted run.
+    At the end the loop writes ``best_fix_subnet.yaml``,
+    ``search_candidates.csv`` (every evaluated candidate) and
+    ``search_pareto.png`` into the work dir. Run it with ``tools/train.py``
+    on a config whose ``load_from`` is the trained supernet.
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (DataLoader | dict): Data the candidates are scored on.
+        evaluator (Evaluator | dict | list): Metrics of the scores.
+        max_epochs (int): Generations. Defaults to 20.
+        max_keep_ckpts (int): Kept for config compatibility; the state is
+            one JSON file. Defaults to 3.
+        resume_from (str, optional): A search state file to resume from.
+            Defaults to None (the work dir's, if the runner resumes).
+        num_candidates (int): Population size. Defaults to 50.
+        top_k (int): Candidates kept each generation. Defaults to 10.
+        num_mutation (int): Mutants per generation. Defaults to 25.
+        num_crossover (int): Children per generation. Defaults to 25.
+        mutate_prob (float): Probability that a mutant changes each search
+            group. Defaults to 0.1.
+        crossover_prob (float): Probability that a child takes each search
+            group from its second parent. Defaults to 0.5.
+        calibrate_sample_num (int): Training images used to recalibrate BN
+            before each evaluation; 0 or less disables it. Defaults to -1.
+        calibrate_dataloader (DataLoader | dict, optional): Where those
+            images come from. Defaults to the runner's train dataloader.
+        constraints_range (dict): ``{resource: (min, max)}`` in the
+            estimator's units, e.g. ``dict(flops=(0., 330.))``; resources
+            are ``flops``, ``params`` and ``latency``.
+        estimator_cfg (dict, optional): Config of the ResourceEstimator.
+            Defaults to ``dict(type='mmrazor.ResourceEstimator')``.
+        score_key (str): The metric to maximise. Defaults to
+            ``'accuracy/top1'``.
+        init_candidates (str, optional): A JSON or yaml file with a list of
+            subnets ``{group: choice}`` to start the population with.
+        max_sample_attempts (int): Draws allowed per wanted candidate before
+            the loop gives up on the constraints. Defaults to 100.
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 max_epochs: int = 20,
+                 max_keep_ckpts: int = 3,
+                 resume_from: Optional[str] = None,
+                 num_candidates: int = 50,
+                 top_k: int = 10,
+                 num_mutation: int = 25,
+                 num_crossover: int = 25,
+                 mutate_prob: float = 0.1,
+                 crossover_prob: float = 0.5,
+                 calibrate_sample_num: int = -1,
+                 calibrate_dataloader: Optional[Union[DataLoader,
+                                                      Dict]] = None,
+                 constraints_range: Dict[str, Tuple[float, float]] = dict(
+                     flops=(0., 330.)),
+                 estimator_cfg: Optional[Dict] = None,
+                 score_key: str = 'accuracy/top1',
+                 init_candidates: Optional[str] = None,
+                 max_sample_attempts: int = 100) -> None:
+        super().__init__(runner, dataloader, max_epochs)
+        _check_range('top_k', top_k, 1, num_candidates)
+        for name, value in (('num_mutation', num_mutation),
+                            ('num_crossover', num_crossover)):
+            _check_range(name, value, 0, None)
+        for name, value in (('mutate_prob', mutate_prob),
+                            ('crossover_prob', crossover_prob)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f'EvolutionSearchLoop: `{name}` must be in '
+                                 f'[0, 1], but got {value!r}')
+        self.evaluator = (
+            runner.build_evaluator(evaluator)
+            if isinstance(evaluator, (dict, list)) else evaluator)
+        if hasattr(self.dataloader.dataset, 'metainfo'):
+            self.evaluator.dataset_meta = self.dataloader.dataset.metainfo
+        self.num_candidates = num_candidates
+        self.top_k = top_k
+        self.num_mutation = num_mutation
+        self.num_crossover = num_crossover
+        self.mutate_prob = mutate_prob
+        self.crossover_prob = crossover_prob
+        self.calibrate_sample_num = calibrate_sample_num
+        self._calibrate_dataloader = calibrate_dataloader
+        self.score_key = score_key
+        self.max_keep_ckpts = max_keep_ckpts
+        self.resume_from = resume_from
+        self.init_candidates = init_candidates
+        self.max_sample_attempts = max_sample_attempts
+
+        model = unwrap(self.runner.model)
+        if not hasattr(model, 'mutator'):
+            raise TypeError(
+                'EvolutionSearchLoop needs an algorithm with a `mutator` '
+                f'(e.g. mmrazor.SPOS), but the model is {type(model)}')
+        self.model = model
+        self.architecture = getattr(model, 'architecture', model)
+        self.choices: Dict[str, List[Any]] = model.mutator.choices
+        self.resources = SubnetResources(
+            self.architecture, model.mutator, estimator_cfg,
+            constraints_range)
+
+        self.population: List[Dict[str, Any]] = []
+        self.top_k_keys: List[str] = []
+        self.records: Dict[str, Dict[str, Any]] = {}
+        self._rng = random.Random(self.runner.seed)
+
+    # ------------------------------------------------------------------
+    # The loop
+    # ------------------------------------------------------------------
+    def run(self) -> None:
+        """Run the search and write its outputs."""
+        self.runner.call_hook('before_train')
+        self._epoch = 0
+        self._iter = 0
+        state_path = self.resume_from or osp.join(self.runner.work_dir,
+                                                  STATE_FILE)
+        if self.resume_from or getattr(self.runner, '_resume', False):
+            if osp.isfile(state_path):
+                self._load_state(state_path)
+        else:
+            existing = [
+                p for p in (STATE_FILE, ) + OUTPUT_FILES
+                if osp.exists(osp.join(self.runner.work_dir, p))
+            ]
+            if existing:
+                raise FileExistsError(
+                    f'The work dir {self.runner.work_dir} already holds the '
+                    f'results of a search ({", ".join(existing)}). Pass '
+                    '--resume to continue that search, or use another '
+                    '--work-dir; mmrazor does not overwrite them.')
+        if self._epoch == 0 and not self.population:
+            self.population = self._initial_population()
+        while self._epoch < self._max_epochs:
+            self.run_epoch()
+        self._write_outputs()
+        self.runner.call_hook('after_train')
+
+    def run_epoch(self) -> None:
+        """One generation: fill, score, select, breed, save the state."""
+        self._fill_population()
+        self._score_population()
+        ranked = sorted(self.records.values(), key=lambda r: -r['score'])
+        self.top_k_keys = [r['key'] for r in ranked[:self.top_k]]
+        best = self.records[self.top_k_keys[0]]
+        self.runner.logger.info(
+            f'Search epoch [{self._epoch + 1}/{self._max_epochs}] '
+            f'best {self.score_key}: {best["score"]:.4f} '
+            f'{self._format_resources(best["resources"])}; '
+            f'{len(self.records)} candidates evaluated so far')
+        parents = [self.records[k]['choices'] for k in self.top_k_keys]
+        children = self._breed(parents, self.num_mutation, self._mutate)
+        if len(parents) > 1:
+            children += self._breed(parents, self.num_crossover,
+                                    self._crossover)
+        self.population = children[:self.num_candidates]
+        self._epoch += 1
+        self._save_state()
+
+    # ------------------------------------------------------------------
+    # Candidates
+    # ------------------------------------------------------------------
+    def _random_choices(self) -> Dict[str, Any]:
+        return {k: self._rng.choice(v) for k, v in self.choices.items()}
+
+    def _initial_population(self) -> List[Dict[str, Any]]:
+        if self.init_candidates is None:
+            return []
+        from mmengine.fileio import load
+        loaded = load(self.init_candidates)
+        if not isinstance(loaded, list):
+            raise ValueError(
+                f'init_candidates file {self.init_candidates!r} must hold a '
+                'list of subnets {search group: choice}')
+        population = []
+        for choices in loaded:
+            self._check_choices(choices)
+            if self.resources.within(choices):
+                population.append(dict(choices))
+        return population[:self.num_candidates]
+
+    def _check_choices(self, choices: Dict[str, Any]) -> None:
+        if set(choices) != set(self.choices):
+            raise ValueError(
+                'A candidate must give one choice per search group '
+                f'{sorted(self.choices)}, but it gives {sorted(choices)}')
+        for key, choice in choices.items():
+            if choice not in self.choices[key]:
+                raise ValueError(f'Candidate choice {choice!r} for {key!r} '
+                                 f'is not one of {self.choices[key]}')
+
+    def _fill_population(self) -> None:
+        wanted = self.num_candidates - len(self.population)
+        new: List[Dict[str, Any]] = []
+        if is_main_process():
+            keys = {candidate_key(c) for c in self.population}
+            for _ in range(wanted * self.max_sample_attempts):
+                if len(new) == wanted:
+                    break
+                choices = self._random_choices()
+                key = candidate_key(choices)
+                if key in keys or not self.resources.within(choices):
+                    continue
+                keys.add(key)
+                new.append(choices)
+            if len(new) < wanted:
+                raise RuntimeError(
+                    f'EvolutionSearchLoop found only {len(new)} of {wanted} '
+                    'random subnets within constraints_range='
+                    f'{self.resources.constraints} after '
+                    f'{wanted * self.max_sample_attempts} draws. Widen the '
+                    'range (in the estimator units), or lower '
+                    'num_candidates.')
+        new = _broadcast(new)
+        self.population.extend(new)
+
+    def _breed(self, parents: Sequence[Dict[str, Any]], number: int,
+               make) -> List[Dict[str, Any]]:
+        """Make up to ``number`` new valid subnets with ``make(parents)``."""
+        children: List[Dict[str, Any]] = []
+        if is_main_process():
+            seen = set(self.records) | {
+                candidate_key(c)
+                for c in self.population
+            }
+            for _ in range(max(1, number) * self.max_sample_attempts):
+                if len(children) >= number:
+                    break
+                child = make(parents)
+                key = candidate_key(child)
+                if key in seen or not self.resources.within(child):
+                    continue
+                seen.add(key)
+                children.append(child)
+        return _broadcast(children)
+
+    def _mutate(self, parents: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+        parent = self._rng.choice(parents)
+        return {
+            k: (self._rng.choice(self.choices[k])
+                if self._rng.random() < self.mutate_prob else v)
+            for k, v in parent.items()
+        }
+
+    def _crossover(self, parents: Sequence[Dict[str,
+                                                 Any]]) -> Dict[str, Any]:
+        first, second = self._rng.sample(list(parents), 2)
+        return {
+            k: (second[k] if self._rng.random() < self.crossover_prob else v)
+            for k, v in first.items()
+        }
+
+    # ------------------------------------------------------------------
+    # Scores
+    # ------------------------------------------------------------------
+    def _score_population(self) -> None:
+        todo = [
+            c for c in self.population
+            if candidate_key(c) not in self.records
+        ]
+        bar = ProgressBar(len(todo)) if todo and is_main_process() else None
+        for choices in todo:
+            key = candidate_key(choices)
+            score = self._evaluate(choices, key)
+            self.records[key] = dict(
+                key=key,
+                choices=choices,
+                score=score,
+                resources=self.resources.estimate(choices),
+                epoch=self._epoch)
+            if bar is not None:
+                bar.update()
+        if bar is not None:
+            print()
+
+    @torch.no_grad()
+    def _evaluate(self, choices: Dict[str, Any], key: str) -> float:
+        """Score one candidate; seeded by the candidate, so reproducible."""
+        self.model.mutator.set_choices(choices)
+        model = self.runner.model
+        with seeded(candidate_seed(self.runner.seed, key)):
+            if self.calibrate_sample_num > 0:
+                calibrate_bn_statistics(model, self.calibrate_dataloader,
+                                        self.calibrate_sample_num)
+            model.eval()
+            for data in self.dataloader:
+                outputs = model.val_step(data)
+                self.evaluator.process(
+                    data_samples=outputs, data_batch=data)
+            metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        if self.score_key not in metrics:
+            raise KeyError(
+                f'score_key {self.score_key!r} is not among the metrics the '
+                f'evaluator returned: {sorted(metrics)}')
+        return float(metrics[self.score_key])
+
+    @property
+    def calibrate_dataloader(self) -> DataLoader:
+        """The dataloader of BN calibration, built on first use."""
+        loader = self._calibrate_dataloader
+        if loader is None:
+            loader = self.runner._train_dataloader
+        if isinstance(loader, dict):
+            loader = self.runner.build_dataloader(
+                loader, seed=self.runner.seed)
+        self._calibrate_dataloader = loader
+        return loader
+
+    # ------------------------------------------------------------------
+    # State and outputs
+    # ------------------------------------------------------------------
+    def _save_state(self) -> None:
+        if not is_main_process():
+            return
+        write_json_atomic(
+            dict(
+                epoch=self._epoch,
+                population=self.population,
+                top_k_keys=self.top_k_keys,
+                records=list(self.records.values()),
+                rng_state=to_json_state(self._rng.getstate())),
+            osp.join(self.runner.work_dir, STATE_FILE))
+
+    def _load_state(self, path: str) -> None:
+        import json
+        with open(path) as f:
+            state = json.load(f)
+        self._epoch = int(state['epoch'])
+        self._iter = self._epoch * len(self.dataloader)
+        self.population = state['population']
+        self.top_k_keys = state['top_k_keys']
+        self.records = {r['key']: r for r in state['records']}
+        self._rng.setstate(from_json_state(state['rng_state']))
+        self.runner.logger.info(
+            f'Resumed the search from {path}: epoch {self._epoch}, '
+            f'{len(self.records)} candidates already evaluated')
+
+    def _write_outputs(self) -> None:
+        best = self.records[self.top_k_keys[0]]
+        self.model.mutator.set_choices(best['choices'])
+        if not is_main_process():
+            return
+        work_dir = self.runner.work_dir
+        subnet_path = osp.join(work_dir, OUTPUT_FILES[0])
+        save_subnet_file(
+            export_fix_subnet(self.architecture), subnet_path,
+            overwrite=True)
+        write_candidates_table(
+            list(self.records.values()), osp.join(work_dir, OUTPUT_FILES[1]))
+        resource = next(iter(self.resources.constraints), 'flops')
+        plot_pareto(
+            list(self.records.values()),
+            osp.join(work_dir, OUTPUT_FILES[2]),
+            best_key=best['key'],
+            resource=resource,
+            score_key=self.score_key,
+            budget=self.resources.constraints.get(resource))
+        self.runner.logger.info(
+            f'Search finished. Best {self.score_key}: {best["score"]:.4f} '
+            f'{self._format_resources(best["resources"])}; subnet saved to '
+            f'{subnet_path}')
+
+    @staticmethod
+    def _format_resources(resources: Dict[str, float]) -> str:
+        return ', '.join(f'{k}: {v:.4g}' for k, v in resources.items())
+
+
+def _check_range(name: str, value: int, low: int,
+                 high: Optional[int]) -> None:
+    if not isinstance(value, int) or value < low or (high is not None
+                                                     and value > high):
+        allowed = f'an int in [{low}, {high}]' if high is not None else \
+            f'an int >= {low}'
+        raise ValueError(f'EvolutionSearchLoop: `{name}` must be {allowed}, '
+                         f'but got {value!r}')
+
+
+def _broadcast(items: List[Any]) -> List[Any]:
+    """Give every rank rank 0's list."""
+    holder = [items]
+    broadcast_object_list(holder, src=0)
+    return holder[0]

@@ -1,0 +1,125 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Validation of chosen subnets of a supernet."""
+import random
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmengine.evaluator import Evaluator
+from mmengine.runner import ValLoop
+from torch.utils.data import DataLoader
+
+from mmrazor.registry import LOOPS, TASK_UTILS
+
+from .utils import calibrate_bn_statistics, seeded, unwrap
+
+KINDS = ('current', 'min', 'max', 'random')
+
+
+@LOOPS.register_module()
+class SubnetValLoop(ValLoop):
+    """Validate one or more subnets of a supernet (or a fixed model).
+
+    For each kind in ``subnets``: ``'current'`` validates the model as it
+    is (a fixed subnet, or the supernet's current path); ``'min'`` /
+    ``'max'`` set the smallest / largest subnet (ordered mutables only);
+    ``'random'`` draws ``num_random`` subnets (seeded, so every validation
+    sees the same ones). Before each evaluation the BN statistics can be
+    recalibrated on ``calibrate_sample_num`` training images. The metrics
+    of each subnet are reported with a prefix (``'max_subnet.'``,
+    ``'random_subnet_0.'``...; none for ``'current'``), next to its
+    resources when ``estimator_cfg`` is given.
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (DataLoader | dict): Validation data.
+        evaluator (Evaluator | dict | list): Validation metrics.
+        fp16 (bool): Whether to run with automatic mixed precision.
+            Defaults to False.
+        subnets (Sequence[str]): Kinds of subnets to validate. Defaults to
+            ``('current', )``.
+        num_random (int): Random subnets per validation. Defaults to 1.
+        calibrate_sample_num (int): Training images for BN recalibration;
+            0 or less disables it. Defaults to 0.
+        estimator_cfg (dict, optional): ResourceEstimator config; when
+            given, FLOPs and params of each subnet are reported. Defaults
+            to None.
+        seed (int): Seed of the random subnets. Defaults to 0.
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 fp16: bool = False,
+                 subnets: Sequence[str] = ('current', ),
+                 num_random: int = 1,
+                 calibrate_sample_num: int = 0,
+                 estimator_cfg: Optional[Dict] = None,
+                 seed: int = 0) -> None:
+        super().__init__(runner, dataloader, evaluator, fp16)
+        unknown = [k for k in subnets if k not in KINDS]
+        if unknown or not subnets:
+            raise ValueError(
+                f'SubnetValLoop: `subnets` must list kinds from {list(KINDS)}'
+                f', but got {list(subnets)}')
+        self.subnets = tuple(subnets)
+        self.num_random = num_random
+        self.calibrate_sample_num = calibrate_sample_num
+        self.seed = seed
+        self.estimator = (
+            TASK_UTILS.build(dict(estimator_cfg))
+            if estimator_cfg is not None else None)
+        self._calibrate_dataloader = None
+
+    def _subnets(self) -> List[tuple]:
+        model = unwrap(self.runner.model)
+        mutator = getattr(model, 'mutator', None)
+        plan = []
+        for kind in self.subnets:
+            if kind == 'current' or mutator is None:
+                plan.append(('', None))
+            elif kind in ('min', 'max'):
+                plan.append((f'{kind}_subnet.', mutator.sample_choices(kind)))
+            else:
+                rng = random.Random(self.seed)
+                for i in range(self.num_random):
+                    choices = {
+                        k: rng.choice(v)
+                        for k, v in mutator.choices.items()
+                    }
+                    plan.append((f'random_subnet_{i}.', choices))
+        return plan
+
+    def run(self) -> Dict[str, float]:
+        """Validate each subnet and return all metrics, prefixed."""
+        self.runner.call_hook('before_val')
+        self.runner.call_hook('before_val_epoch')
+        model = unwrap(self.runner.model)
+        all_metrics: Dict[str, float] = {}
+        for prefix, choices in self._subnets():
+            if choices is not None:
+                model.mutator.set_choices(choices)
+            metrics = self._evaluate_subnet()
+            if self.estimator is not None:
+                arch = getattr(model, 'architecture', model)
+                metrics.update(self.estimator.estimate(arch))
+            all_metrics.update({prefix + k: v for k, v in metrics.items()})
+        self.runner.call_hook('after_val_epoch', metrics=all_metrics)
+        self.runner.call_hook('after_val')
+        return all_metrics
+
+    @torch.no_grad()
+    def _evaluate_subnet(self) -> Dict[str, float]:
+        if self.calibrate_sample_num > 0:
+            loader = self._calibrate_dataloader
+            if loader is None:
+                loader = self.runner.build_dataloader(
+                    self.runner._train_dataloader, seed=self.seed)
+                self._calibrate_dataloader = loader
+            with seeded(self.seed):
+                calibrate_bn_statistics(self.runner.model, loader,
+                                        self.calibrate_sample_num)
+        self.runner.model.eval()
+        for idx, data_batch in enumerate(self.dataloader):
+            self.run_iter(idx, data_batch)
+        return self.evaluator.evaluate(len(self.dataloader.dataset))

@@ -1,0 +1,111 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Helpers shared by the search and subnet loops."""
+import contextlib
+import json
+import math
+import random
+import zlib
+from typing import Any, Dict, Iterator, Optional
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.model import is_model_wrapper
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.utils.data import DataLoader
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """Return the model inside a DDP (or other) wrapper."""
+    return model.module if is_model_wrapper(model) else model
+
+
+def candidate_key(choices: Dict[str, Any]) -> str:
+    """A stable text key of a subnet ``{group: choice}``."""
+    return json.dumps(choices, sort_keys=True)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed python, numpy and torch for a block, then restore their states.
+
+    Used to make the evaluation of a candidate a function of the candidate
+    alone (random augmentation in BN calibration), whatever ran before.
+    """
+    py_state = random.getstate()
+    np_state = np.random.get_state()
+    torch_state = torch.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        torch.set_rng_state(torch_state)
+
+
+def candidate_seed(base_seed: int, key: str) -> int:
+    """A seed derived from the run's seed and a candidate key."""
+    return (base_seed * 1000003 + zlib.crc32(key.encode())) % 2**31
+
+
+@torch.no_grad()
+def calibrate_bn_statistics(model: nn.Module,
+                            dataloader: DataLoader,
+                            num_samples: int) -> int:
+    """Re-estimate the BN running statistics of the current subnet.
+
+    A supernet's running statistics mix every path it trained; before a
+    subnet is evaluated they are reset and recomputed as an exact average
+    over ``num_samples`` training images, with the model in training mode
+    and no gradients. The model's previous train/eval mode is restored.
+
+    Args:
+        model (nn.Module): An mmengine model (``data_preprocessor`` and
+            ``forward(mode='tensor')``), or a wrapper of one.
+        dataloader (DataLoader): Batches of training data.
+        num_samples (int): Images to use; at least one batch is used.
+
+    Returns:
+        int: The number of images actually used.
+    """
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    if not norms or num_samples <= 0:
+        return 0
+    saved = {m: m.momentum for m in norms}
+    was_training = model.training
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average: an exact mean
+    model.train()
+    inner = unwrap(model)
+    used = 0
+    batches = max(1, math.ceil(num_samples / max(1, dataloader.batch_size)))
+    try:
+        for i, data in enumerate(dataloader):
+            if i >= batches:
+                break
+            data = inner.data_preprocessor(data, True)
+            inner(data['inputs'], data.get('data_samples'), mode='tensor')
+            used += len(data['inputs'])
+    finally:
+        for m, momentum in saved.items():
+            m.momentum = momentum
+        model.train(was_training)
+    return used
+
+
+def to_json_state(state: Optional[tuple]) -> Optional[list]:
+    """``random.Random.getstate()`` as nested lists (JSON friendly)."""
+    if state is None:
+        return None
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
+
+
+def from_json_state(state: list) -> tuple:
+    """Inverse of :func:`to_json_state`."""
+    version, internal, gauss = state
+    return (version, tuple(internal), gauss)

@@ -95,6 +95,7 @@ def use_fake_data(cfg: Union[Config, str],
             sampler=dict(type='DefaultSampler', shuffle=split == 'train'))
     cfg.train_cfg = dict(
         type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+    cfg.log_processor = dict(by_epoch=False)
     cfg.param_scheduler = []
     cfg.auto_scale_lr = None
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)

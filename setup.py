@@ -36,10 +36,9 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         keywords='computer vision, model compression, NAS, pruning, '
         'knowledge distillation',
-        packages=find_packages(exclude=('configs', 'tools', 'tests',
-                                        'benchmarks', 'docs')),
+        packages=find_packages(include=('mmrazor', 'mmrazor.*')),
         include_package_data=True,
-        python_requires='>=3.9',
+        python_requires='>=3.10',
         license='Apache License 2.0',
         install_requires=read_requirements('runtime'),
         extras_require={

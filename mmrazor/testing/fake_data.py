@@ -59,7 +59,8 @@ def use_fake_data(cfg: Union[Config, str],
                   num_samples: int = 8,
                   image_size: int = 224,
                   batch_size: int = 2,
-                  max_iters: int = 2) -> Config:
+                  max_iters: int = 2,
+                  num_classes: int = 1000) -> Config:
     """Return a copy of ``cfg`` that trains ``max_iters`` on fake data.
 
     The train, val and test dataloaders read :class:`FakeClsDataset`
@@ -74,6 +75,7 @@ def use_fake_data(cfg: Union[Config, str],
         image_size (int): Image size. Defaults to 224.
         batch_size (int): Batch size. Defaults to 2.
         max_iters (int): Training iterations. Defaults to 2.
+        num_classes (int): Classes of the fake labels. Defaults to 1000.
 
     Returns:
         Config: The modified copy.
@@ -82,7 +84,8 @@ def use_fake_data(cfg: Union[Config, str],
     dataset = dict(
         type='mmrazor.FakeClsDataset',
         num_samples=num_samples,
-        image_size=image_size)
+        image_size=image_size,
+        num_classes=num_classes)
     for split in ('train', 'val', 'test'):
         key = f'{split}_dataloader'
         if cfg.get(key) is None:

@@ -49,7 +49,10 @@ class BaseAlgorithm(BaseModel):
         architecture (dict | BaseModel): The model, e.g. an mmcls
             ``ImageClassifier``, as a config or built.
         data_preprocessor (dict | nn.Module, optional): Preprocessor of the
-            batches. Defaults to None: the architecture's own.
+            batches. Defaults to None: the architecture's own. A dict without
+            ``type`` (as mmengine's Runner passes from a config's top-level
+            ``data_preprocessor``) builds the architecture's preprocessor
+            class with those arguments.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -61,6 +64,16 @@ class BaseAlgorithm(BaseModel):
                                        'architecture', type(self).__name__)
         if data_preprocessor is None:
             data_preprocessor = architecture.data_preprocessor
+        elif isinstance(data_preprocessor, dict) and \
+                'type' not in data_preprocessor:
+            # mmengine's Runner hands a config's top-level
+            # `data_preprocessor` (mmcls dataset bases define one without
+            # a type) to the outermost model: build it as the
+            # architecture's preprocessor class, for both of them.
+            data_preprocessor = MODELS.build(
+                dict(type=type(architecture.data_preprocessor),
+                     **data_preprocessor))
+            architecture.data_preprocessor = data_preprocessor
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.architecture = architecture

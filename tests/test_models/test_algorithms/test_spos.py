@@ -80,3 +80,13 @@ def test_norm_training(tiny_supernet_cfg):
     algo = SPOS(architecture=tiny_supernet_cfg).eval()
     assert not any(m.training for m in algo.modules()
                    if isinstance(m, _BatchNorm))
+
+
+def test_typeless_data_preprocessor_from_runner(tiny_supernet_cfg):
+    """A config's top-level data_preprocessor (no type) reaches SPOS."""
+    algo = SPOS(
+        architecture=tiny_supernet_cfg,
+        data_preprocessor=dict(mean=[1., 2., 3.], std=[4., 5., 6.]))
+    assert type(algo.data_preprocessor).__name__ == 'ClsDataPreprocessor'
+    assert algo.architecture.data_preprocessor is algo.data_preprocessor
+    assert algo.data_preprocessor.mean.flatten().tolist() == [1., 2., 3.]

@@ -1,0 +1,23 @@
+_base_ = ['./spos_shufflenet_supernet_8xb128_in1k.py']
+
+# Search the trained supernet (pass it with `load_from` or
+# `--cfg-options load_from=...`) for the best subnet under 330 MFLOPs.
+train_cfg = dict(
+    _delete_=True,
+    type='mmrazor.EvolutionSearchLoop',
+    dataloader=_base_.val_dataloader,
+    evaluator=_base_.val_evaluator,
+    max_epochs=20,
+    num_candidates=50,
+    top_k=10,
+    num_mutation=25,
+    num_crossover=25,
+    mutate_prob=0.1,
+    calibrate_sample_num=4096,
+    constraints_range=dict(flops=(0., 330.)),
+    estimator_cfg=dict(
+        type='mmrazor.ResourceEstimator', input_shape=(1, 3, 224, 224)),
+    score_key='accuracy/top1')
+
+# The search trains nothing: no checkpoint every epoch.
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=-1))

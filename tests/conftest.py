@@ -85,3 +85,13 @@ def mmcls_scope():
     """Make 'mmcls' the default scope, as mmcls configs do, then restore."""
     with DefaultScope.overwrite_default_scope('mmcls'):
         yield
+
+
+@pytest.fixture(autouse=True)
+def restore_default_scope():
+    """Runners make their config's scope the default one; undo that after
+    each test so that tests do not depend on their order."""
+    saved = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)

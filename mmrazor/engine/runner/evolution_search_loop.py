@@ -51,9 +51,11 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
     4. the next population is ``num_mutation`` mutants and
        ``num_crossover`` children of the top-k, all within the constraints.
 
-    After every epoch the state (population, top-k, scores, random state)
-    is saved as JSON in ``work_dir/search_state.json``; with the runner's
-    ``resume`` it continues from there and ends as an uninterrupted run.
+    The state (the population, top-k and random state at the start of the
+    epoch, and every score so far) is saved as JSON in
+    ``work_dir/search_state.json`` after each evaluation; with the runner's
+    ``resume`` the loop replays the interrupted epoch from there, finds the
+    scores already computed, and ends as an uninterrupted run would.
     At the end the loop writes ``best_fix_subnet.yaml``,
     ``search_candidates.csv`` (every evaluated candidate) and
     ``search_pareto.png`` into the work dir. Run it with ``tools/train.py``
@@ -160,6 +162,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self.top_k_keys: List[str] = []
         self.records: Dict[str, Dict[str, Any]] = {}
         self._rng = random.Random(self.runner.seed)
+        self._snapshot: Dict[str, Any] = {}
 
     # ------------------------------------------------------------------
     # The loop
@@ -194,6 +197,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
 
     def run_epoch(self) -> None:
         """One generation: fill, score, select, breed, save the state."""
+        self._take_snapshot()
         self._fill_population()
         self._score_population()
         ranked = sorted(self.records.values(), key=lambda r: -r['score'])
@@ -205,12 +209,13 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             f'{self._format_resources(best["resources"])}; '
             f'{len(self.records)} candidates evaluated so far')
         parents = [self.records[k]['choices'] for k in self.top_k_keys]
-        children = self._breed(parents, self.num_mutation, self._mutate)
+        children = self._breed(parents, self.num_mutation, self._mutate, [])
         if len(parents) > 1:
             children += self._breed(parents, self.num_crossover,
-                                    self._crossover)
+                                    self._crossover, children)
         self.population = children[:self.num_candidates]
         self._epoch += 1
+        self._take_snapshot()
         self._save_state()
 
     # ------------------------------------------------------------------
@@ -249,7 +254,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         wanted = self.num_candidates - len(self.population)
         new: List[Dict[str, Any]] = []
         if is_main_process():
-            keys = {candidate_key(c) for c in self.population}
+            keys = set(self.records) | {
+                candidate_key(c)
+                for c in self.population
+            }
             for _ in range(wanted * self.max_sample_attempts):
                 if len(new) == wanted:
                     break
@@ -270,15 +278,13 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         new = _broadcast(new)
         self.population.extend(new)
 
-    def _breed(self, parents: Sequence[Dict[str, Any]], number: int,
-               make) -> List[Dict[str, Any]]:
-        """Make up to ``number`` new valid subnets with ``make(parents)``."""
+    def _breed(self, parents: Sequence[Dict[str, Any]], number: int, make,
+               siblings: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Make up to ``number`` new valid subnets with ``make(parents)``,
+        none already scored or among ``siblings``."""
         children: List[Dict[str, Any]] = []
         if is_main_process():
-            seen = set(self.records) | {
-                candidate_key(c)
-                for c in self.population
-            }
+            seen = set(self.records) | {candidate_key(c) for c in siblings}
             for _ in range(max(1, number) * self.max_sample_attempts):
                 if len(children) >= number:
                     break
@@ -310,10 +316,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
     # Scores
     # ------------------------------------------------------------------
     def _score_population(self) -> None:
-        todo = [
-            c for c in self.population
-            if candidate_key(c) not in self.records
-        ]
+        todo = list({
+            candidate_key(c): c
+            for c in self.population if candidate_key(c) not in self.records
+        }.values())
         bar = ProgressBar(len(todo)) if todo and is_main_process() else None
         for choices in todo:
             key = candidate_key(choices)
@@ -324,6 +330,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                 score=score,
                 resources=self.resources.estimate(choices),
                 epoch=self._epoch)
+            # Scores are saved as they come: a resumed run replays this
+            # epoch from its snapshot and finds them, evaluating nothing
+            # twice.
+            self._save_state()
             if bar is not None:
                 bar.update()
         if bar is not None:
@@ -365,16 +375,20 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
     # ------------------------------------------------------------------
     # State and outputs
     # ------------------------------------------------------------------
+    def _take_snapshot(self) -> None:
+        """Remember the state at the start of the current epoch."""
+        self._snapshot = dict(
+            epoch=self._epoch,
+            population=[dict(c) for c in self.population],
+            top_k_keys=list(self.top_k_keys),
+            rng_state=to_json_state(self._rng.getstate()))
+
     def _save_state(self) -> None:
+        """Save the epoch-start snapshot and every score so far (JSON)."""
         if not is_main_process():
             return
         write_json_atomic(
-            dict(
-                epoch=self._epoch,
-                population=self.population,
-                top_k_keys=self.top_k_keys,
-                records=list(self.records.values()),
-                rng_state=to_json_state(self._rng.getstate())),
+            dict(self._snapshot, records=list(self.records.values())),
             osp.join(self.runner.work_dir, STATE_FILE))
 
     def _load_state(self, path: str) -> None:

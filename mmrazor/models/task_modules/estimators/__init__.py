@@ -1,0 +1,16 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Resource estimators: FLOPs, parameters, latency and cost tables."""
+from .cost_table import SubnetCostTable
+from .flops_params_counter import (
+    OP_COUNTERS,
+    CountResult,
+    count_flops_params,
+    default_forward,
+)
+from .latency_counter import measure_latency
+from .resource_estimator import ResourceEstimator
+
+__all__ = [
+    'ResourceEstimator', 'SubnetCostTable', 'CountResult', 'OP_COUNTERS',
+    'count_flops_params', 'default_forward', 'measure_latency'
+]

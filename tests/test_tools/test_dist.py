@@ -29,7 +29,8 @@ def test_dist_train_gloo(fake_config, tmp_path):
     proc = run_tool(
         [
             TOOLS / 'dist_train.sh', config, 2, '--work-dir', work_dir,
-            '--cfg-options', 'env_cfg.dist_cfg.backend=gloo'
+            '--cfg-options', 'env_cfg.dist_cfg.backend=gloo',
+            'log_processor.by_epoch=True'
         ],
         env=tool_env(PORT=str(free_port())))
     assert (work_dir / 'iter_2.pth').is_file(), proc.stdout[-3000:]

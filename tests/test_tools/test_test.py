@@ -13,7 +13,7 @@ def test_test_prints_accuracy(supernet_run, tmp_path):
         TEST, supernet_run.config, supernet_run.checkpoint, '--work-dir',
         tmp_path / 'work', '--out', out
     ])
-    assert 'Epoch(test)' in proc.stdout
+    assert 'Iter(test)' in proc.stdout
     assert 'accuracy/top1:' in proc.stdout
     assert f'Load checkpoint from {supernet_run.checkpoint}' in proc.stdout
     assert out.is_file()

@@ -167,6 +167,14 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
     # ------------------------------------------------------------------
     # The loop
     # ------------------------------------------------------------------
+    @property
+    def best(self) -> Dict[str, Any]:
+        """The best candidate so far: ``key``, ``choices``, ``score``,
+        ``resources`` and ``epoch``."""
+        if not self.top_k_keys:
+            raise RuntimeError('No candidate has been scored yet')
+        return self.records[self.top_k_keys[0]]
+
     def run(self) -> None:
         """Run the search and write its outputs."""
         self.runner.call_hook('before_train')
@@ -197,6 +205,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
 
     def run_epoch(self) -> None:
         """One generation: fill, score, select, breed, save the state."""
+        self.runner.call_hook('before_train_epoch')
         self._take_snapshot()
         self._fill_population()
         self._score_population()
@@ -217,6 +226,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self._epoch += 1
         self._take_snapshot()
         self._save_state()
+        self.runner.call_hook('after_train_epoch')
 
     # ------------------------------------------------------------------
     # Candidates

@@ -1,0 +1,100 @@
+# SPOS supernet on the digits dataset: a CPU demo of one-shot NAS (about 2 s
+# per epoch on 2 idle cores).
+_base_ = [
+    'mmcls::_base_/default_runtime.py',
+    '../../../../_base_/datasets/digits.py',
+    '../../../../_base_/nas_backbones/spos_shufflenet_supernet.py',
+]
+
+max_epochs = 20
+
+# The SPOS search space (the same four candidates per block) on a smaller
+# net. SearchableShuffleNetV2 has a stride-2 stem and a stride-2 first block
+# per layer, so 32x32 inputs run its layers at 8x8, 4x4, 2x2 (and 1x1): the
+# fourth ImageNet layer would only see 1x1 maps, where the 3x3/5x5/7x7
+# kernels all reduce to their centre tap. Three layers (2 + 2 + 4 blocks,
+# 4^8 = 65536 subnets) at widen 0.5 train about as fast as mmcls's
+# ShuffleNetV2 at widen 0.5; 64x64 inputs would separate the kernels better
+# but cost 2-3x per epoch. Kernel choices still matter little at 2x2, so a
+# search here mostly trades FLOPs at equal accuracy.
+arch_setting = [
+    # channel, num_blocks, mutable_cfg
+    [64, 2, _base_._STAGE_MUTABLE],
+    [160, 2, _base_._STAGE_MUTABLE],
+    [320, 4, _base_._STAGE_MUTABLE],
+]
+nas_backbone = dict(
+    _scope_='mmrazor',
+    type='SearchableShuffleNetV2',
+    widen_factor=0.5,
+    arch_setting=arch_setting,
+    # Three searchable layers, then the last 1x1 conv (1024 channels).
+    out_indices=(3, ))
+
+supernet = dict(
+    _scope_='mmcls',
+    type='ImageClassifier',
+    data_preprocessor=_base_.preprocess_cfg,
+    backbone=nas_backbone,
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=10,
+        in_channels=1024,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, ),
+    ),
+)
+
+model = dict(
+    type='mmrazor.SPOS',
+    architecture=supernet,
+    mutator=dict(type='mmrazor.NasMutator'),
+)
+
+# Each step trains one path: the other candidates get no gradient.
+find_unused_parameters = True
+
+optim_wrapper = dict(
+    optimizer=dict(
+        type='SGD', lr=0.05, momentum=0.9, nesterov=True,
+        weight_decay=5e-4))
+
+# One epoch of linear warm-up, then cosine decay to 0, per iteration. Both
+# follow max_epochs; when overriding train_cfg.max_epochs from the command
+# line, override the cosine's end and T_max too.
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=0.01,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 1,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=1,
+        end=max_epochs,
+        convert_to_iter_based=True),
+]
+
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+
+# 23 iterations per epoch at batch 64.
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=5,
+        max_keep_ckpts=1,
+        save_last=True,
+        save_best='auto'),
+)
+
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
+randomness = dict(seed=0)

@@ -250,6 +250,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     )
     print(format_report(report))
     if args.json:
+        if osp.exists(args.json):
+            raise FileExistsError(f'{args.json} already exists; choose '
+                                  'another --json path')
         os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
         with open(args.json, 'w') as f:
             json.dump(report, f, indent=2)

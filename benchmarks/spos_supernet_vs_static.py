@@ -556,6 +556,9 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     print(f'max abs diff {report["max_abs_diff"]:.3e}, worst ratio of '
           f'medians {report["worst_ratio"]:.3f} (target <= {TARGET_RATIO})')
     if args.json:
+        if osp.exists(args.json):
+            raise FileExistsError(f'{args.json} already exists; choose '
+                                  'another --json path')
         os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
         with open(args.json, 'w') as f:
             json.dump(report, f, indent=2)

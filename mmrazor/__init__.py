@@ -6,12 +6,12 @@ in the supported ranges (before any of them is imported, so that the error is
 ours and not an assertion deep inside mmcls), and makes mmengine's checkpoint
 loading work on torch >= 2.6 (see :mod:`mmrazor.utils.checkpoint`).
 """
-from .utils.dependency import check_dependencies
-from .version import __version__, version_info
+from ._dependency import check_dependencies
 
 check_dependencies()
 
 from .utils.checkpoint import install_checkpoint_loader  # noqa: E402
+from .version import __version__, version_info  # noqa: E402
 
 install_checkpoint_loader()
 

@@ -14,6 +14,7 @@ dir, default ``./work_dirs/<config name>``.
 import mmrazor  # noqa: F401  (first: dependency check, checkpoint loader)
 # isort: on
 import argparse
+import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
@@ -76,6 +77,10 @@ def check_args(args: argparse.Namespace) -> None:
         ValueError: If ``--out`` does not end with ``.pkl``/``.pickle``.
     """
     check_local_file(args.checkpoint, 'checkpoint')
+    if args.out is not None and osp.exists(args.out):
+        raise FileExistsError(
+            f'--out {args.out!r} already exists; mmrazor does not overwrite '
+            'it. Remove it or choose another path.')
     if args.out is not None and not args.out.endswith(OUT_SUFFIXES):
         raise ValueError(
             f'--out {args.out!r} must end with one of {list(OUT_SUFFIXES)}: '

@@ -12,8 +12,10 @@ Examples::
                                                     # 2 CPU processes
 
 Logs and checkpoints go to ``--work-dir`` (default
-``./work_dirs/<config name>``); each run logs into its own timestamped
-subfolder, so earlier runs are kept.
+``./work_dirs/<config name>``). Each run logs into its own timestamped
+subfolder; checkpoints (``epoch_N.pth``, ``last_checkpoint``) are written to
+the work dir itself, so a second run in the same work dir replaces those of
+the first: give each run its own ``--work-dir`` to keep them.
 """
 # isort: off
 import mmrazor  # noqa: F401  (first: dependency check, checkpoint loader)

@@ -4,3 +4,6 @@
 This package is the import location of the ``DATASETS``, ``DATA_SAMPLERS``
 and ``TRANSFORMS`` registries of the ``mmrazor`` scope.
 """
+from .digits import DigitsDataset, digits_mean_std
+
+__all__ = ['DigitsDataset', 'digits_mean_std']

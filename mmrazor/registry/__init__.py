@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Registries of mmrazor: children of the mmengine roots, scope ``mmrazor``."""
+from .build_functions import in_mmrazor_scope
 from .registry import (
                        DATA_SAMPLERS,
                        DATASETS,
@@ -27,6 +28,7 @@ from .registry import (
 )
 
 __all__ = [
+    'in_mmrazor_scope',
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'STRATEGIES',
     'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS',
     'WEIGHT_INITIALIZERS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',

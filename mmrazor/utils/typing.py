@@ -1,15 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Type aliases shared across mmrazor."""
-from typing import Any, Dict, List, NamedTuple, Optional, Union
-
-from mmengine.config import Config, ConfigDict
-
-ValidFixMutable = Union[str, Dict, Config, ConfigDict]
-SingleMutatorRandomSubnet = Dict[Any, Any]
-MultiMutatorsRandomSubnet = List[SingleMutatorRandomSubnet]
-SupportRandomSubnet = Union[SingleMutatorRandomSubnet,
-                            MultiMutatorsRandomSubnet]
-FixMutable = Dict[str, Any]
+from typing import Any, Dict, NamedTuple, Optional
 
 
 class DumpChosen(NamedTuple):

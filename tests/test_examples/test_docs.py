@@ -21,7 +21,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from mmrazor.utils import dependency
+from mmrazor import _dependency as dependency
 
 from .conftest import RESULT_MARK, ROOT
 from .test_custom_imports import CLASSIFIER_CFG, SEARCH_SPACE

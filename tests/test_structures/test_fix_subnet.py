@@ -139,3 +139,20 @@ def test_alias_entries():
         OneShotMutableValue([1, 2], alias='depth'))
     load_fix_subnet(model, {'depth': {'chosen': 1}})
     assert [m.current_choice for m in model] == [1, 1]
+
+
+def test_reloading_into_a_fixed_model(supernet):
+    load_fix_subnet(supernet, SPOS_SUBNET, prefix='backbone.')
+    # The same subnet again is accepted; another choice is refused.
+    load_fix_subnet(supernet, SPOS_SUBNET, prefix='backbone.')
+    subnet = load_subnet_dict(SPOS_SUBNET)
+    subnet['backbone.layers.0.0'] = {'chosen': 'shuffle_3x3'}
+    with pytest.raises(ValueError, match="already fixed to 'shuffle_7x7'"):
+        load_fix_subnet(supernet, subnet, prefix='backbone.')
+
+
+def test_prefix_collision(supernet):
+    subnet = {'a.layers.0.0': {'chosen': 'shuffle_3x3'},
+              'layers.0.0': {'chosen': 'shuffle_5x5'}}
+    with pytest.raises(ValueError, match="become 'layers.0.0'"):
+        load_fix_subnet(supernet, subnet, prefix='a.')

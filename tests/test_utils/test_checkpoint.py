@@ -233,3 +233,10 @@ def test_install_is_idempotent():
     get_loader = CheckpointLoader._get_checkpoint_loader
     assert get_loader('work_dirs/epoch_1.pth') is load_from_local
     assert get_loader('https://example.com/a.pth') is not load_from_local
+
+
+def test_torch_private_allow_list_still_exists():
+    """The loader builds on torch's own weights-only allow-list; fail loudly
+    here if a torch release removes it."""
+    import torch._weights_only_unpickler as wou
+    assert callable(getattr(wou, '_get_allowed_globals', None))

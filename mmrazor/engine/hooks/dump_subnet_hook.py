@@ -19,7 +19,8 @@ class DumpSubnetHook(Hook):
     The file is ``subnet_epoch_{n}.yaml`` (or ``subnet_iter_{n}.yaml``) in
     the work dir (or ``out_dir``), in the subnet format that
     ``load_fix_subnet`` and ``sub_model`` read. An existing file of the same
-    name is never overwritten: the hook raises instead.
+    name (from an earlier or resumed run) is kept: the new one gets the
+    run's timestamp as a suffix.
 
     Args:
         interval (int): Save every ``interval`` epochs or iterations; -1
@@ -75,5 +76,8 @@ class DumpSubnetHook(Hook):
         arch = getattr(model, 'architecture', model)
         path = osp.join(self.out_dir or runner.work_dir,
                         f'subnet_{tag}.yaml')
+        if osp.exists(path):
+            # A resumed or repeated run: keep the earlier file.
+            path = path[:-len('.yaml')] + f'_{runner.timestamp}.yaml'
         save_subnet_file(export_fix_subnet(arch), path)
         runner.logger.info(f'Subnet saved to {path}')

@@ -1,13 +1,14 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Mutables that choose among candidate modules."""
 import copy
+import warnings
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Union
 
 import torch.nn as nn
 from torch import Tensor
 
-from mmrazor.registry import MODELS
+from mmrazor.registry import MODELS, in_mmrazor_scope
 from mmrazor.utils import DumpChosen
 
 from .base_mutable import BaseMutable
@@ -90,13 +91,11 @@ class OneShotMutableOP(BaseMutable):
             raise KeyError(
                 f'{self._describe()}: candidate {name!r} has type '
                 f'{op_type!r}, which is not registered in the mmrazor MODELS '
-                'registry. Check the spelling, or register the op with '
+                f'registry (registered: {sorted(MODELS.module_dict)}). Check '
+                'the spelling, or register the op with '
                 '@MODELS.register_module() and import its module (e.g. '
                 'through custom_imports).')
-        # Build in the mmrazor scope whatever the caller's default scope is
-        # (mmcls configs set 'mmcls'); a `_scope_` in the config wins.
-        cfg.setdefault('_scope_', 'mmrazor')
-        return MODELS.build(cfg)
+        return MODELS.build(in_mmrazor_scope(cfg))
 
     @property
     def choices(self) -> List[str]:
@@ -172,6 +171,13 @@ class OneShotMutableOP(BaseMutable):
         """
         if self._chosen is not None:
             return self._candidates[self._chosen](x)
+        if not self.training:
+            warnings.warn(
+                'OneShotMutableOP has no current choice: it runs every '
+                'candidate and sums their outputs, which is not a subnet. '
+                'Set a subnet first (NasMutator.set_choices, or '
+                'load_fix_subnet) to evaluate a single path.',
+                stacklevel=2)
         outputs: List[Tensor] = [op(x) for op in self._candidates.values()]
         return sum(outputs[1:], outputs[0])
 

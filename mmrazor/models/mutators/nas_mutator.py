@@ -11,6 +11,7 @@ from mmrazor.registry import MODELS
 from ..mutables import BaseMutable
 
 _KINDS = ('random', 'min', 'max')
+_ORDERED_ATTRS = {'min': 'min_choice', 'max': 'max_choice'}
 
 
 @MODELS.register_module()
@@ -121,7 +122,7 @@ class NasMutator(BaseModule):
             if kind == 'random':
                 subnet[key] = mutable.sample_choice()
                 continue
-            attr = f'{kind}_choice'
+            attr = _ORDERED_ATTRS[kind]
             if not hasattr(mutable, attr):
                 raise ValueError(
                     f'NasMutator.sample_choices(kind={kind!r}): search group '

@@ -166,20 +166,34 @@ def load_fix_subnet(model: nn.Module,
             gets no choice.
         ValueError: If a choice is not one of the mutable's choices.
     """
-    entries = {
-        extra_prefix + _strip_prefix(name, prefix): entry
-        for name, entry in load_subnet_dict(subnet).items()
-    }
-    mutables = {n: m for n, m in _mutables(model).items() if not m.is_fixed}
+    entries: SubnetType = {}
+    for name, entry in load_subnet_dict(subnet).items():
+        key = extra_prefix + _strip_prefix(name, prefix)
+        if key in entries:
+            raise ValueError(
+                f'Subnet names collide after prefix={prefix!r} and '
+                f'extra_prefix={extra_prefix!r} are applied: two entries '
+                f'become {key!r}')
+        entries[key] = entry
+    mutables = _mutables(model)
     used = set()
     plan = []
     missing = []
     for name, mutable in mutables.items():
         key = name if name in entries else getattr(mutable, 'alias', None)
         if key not in entries:
-            missing.append(name)
+            if not mutable.is_fixed:
+                missing.append(name)
             continue
         chosen = entries[key]['chosen']
+        if mutable.is_fixed:
+            dumped = mutable.dump_chosen().chosen
+            if chosen != dumped:
+                raise ValueError(
+                    f'Subnet entry {key!r} chooses {chosen!r} for mutable '
+                    f'{name!r}, which is already fixed to {dumped!r}')
+            used.add(key)
+            continue
         if chosen not in mutable.choices:
             raise ValueError(
                 f'Subnet entry {key!r} chooses {chosen!r} for mutable '

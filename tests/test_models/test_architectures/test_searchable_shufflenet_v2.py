@@ -77,6 +77,11 @@ def test_out_indices_beyond_the_built_layers():
         build(out_indices=(3, ))
 
 
+def test_frozen_stages_beyond_the_built_layers():
+    with pytest.raises(ValueError, match='exceeds the 3 layers'):
+        build(frozen_stages=4)
+
+
 def test_bad_arch_row():
     with pytest.raises(ValueError, match=r'arch_setting\[0\]'):
         MODELS.build(
@@ -87,6 +92,7 @@ def test_frozen_stages():
     model = build(frozen_stages=1)
     model.train()
     assert all(not p.requires_grad for p in model.conv1.parameters())
+    assert not model.conv1.training
     assert all(not p.requires_grad for p in model.layers[0].parameters())
     assert all(p.requires_grad for p in model.layers[1].parameters())
     assert not model.layers[0].training
@@ -110,8 +116,21 @@ def test_init_weights():
     bn = model.layers[0][0]._candidates['shuffle_3x3'].branch_main[0].bn
     assert torch.all(bn.weight == 1) and torch.allclose(
         bn.bias, torch.full_like(bn.bias, 1e-4))
-    pretrained = build(init_cfg=dict(type='Pretrained', checkpoint='none'))
-    assert isinstance(pretrained, SearchableShuffleNetV2)
+
+
+
+@pytest.mark.parametrize('as_list', [False, True])
+def test_init_weights_keeps_pretrained(tmp_path, as_list):
+    source = build()
+    source.init_weights()
+    ckpt = tmp_path / 'backbone.pth'
+    torch.save(source.state_dict(), ckpt)
+    init_cfg = dict(type='Pretrained', checkpoint=str(ckpt))
+    model = build(init_cfg=[init_cfg] if as_list else init_cfg)
+    assert isinstance(model, SearchableShuffleNetV2)
+    model.init_weights()
+    for key, value in source.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[key], value)
 
 
 def test_with_cp_uses_checkpointing(monkeypatch):
@@ -139,7 +158,12 @@ def test_with_cp_uses_checkpointing(monkeypatch):
     out.sum().backward()
     assert len(calls) == 4  # one per block
     ref_out = ref.train()(x)[0]
+    ref_out.sum().backward()
     torch.testing.assert_close(out, ref_out)
+    # The recomputation in backward does not update BN statistics again.
+    ref_state = ref.state_dict()
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, ref_state[key], msg=key)
     # No checkpointing in eval mode.
     calls.clear()
     model.eval()(x)

@@ -35,7 +35,8 @@ def test_forward_single_path_and_unset(stage_mutable):
     # No choice set: the sum of every candidate's output.
     assert op.current_choice is None
     expected = sum(op._candidates[n](x) for n in op.choices)
-    torch.testing.assert_close(op(x), expected)
+    with pytest.warns(UserWarning, match='no current choice'):
+        torch.testing.assert_close(op(x), expected)
     op.current_choice = 'shuffle_5x5'
     torch.testing.assert_close(op(x), op._candidates['shuffle_5x5'](x))
     assert op(x).shape == (2, 32, 4, 4)
@@ -95,6 +96,7 @@ def test_unknown_op_type(stage_mutable):
     msg = str(err.value)
     assert "'shuffle_9x9'" in msg and "'ShuffleBlockk'" in msg
     assert 'register' in msg
+    assert "'ShuffleBlock'" in msg and "'ShuffleXception'" in msg
 
 
 def test_built_modules_and_static_op():

@@ -6,7 +6,7 @@ model = dict(
     _delete_=True,
     type='mmrazor.sub_model',
     cfg=_base_.supernet,
-    fix_subnet='configs/nas/mmcls/spos/SPOS_SUBNET.yaml',
+    fix_subnet='{{fileDirname}}/SPOS_SUBNET.yaml',
     # To start from a trained supernet instead of scratch:
     # init_cfg=dict(type='Pretrained', checkpoint='supernet.pth',
     #               prefix='architecture.'),

@@ -8,7 +8,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmrazor.registry import MODELS
+from mmrazor.registry import MODELS, in_mmrazor_scope
 
 from ...mutators import NasMutator
 from ..base import BaseAlgorithm, LossResults, build_component
@@ -50,7 +50,7 @@ class SPOS(BaseAlgorithm):
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(architecture, data_preprocessor, init_cfg)
         if isinstance(mutator, dict):
-            mutator = {'_scope_': 'mmrazor', **mutator}
+            mutator = in_mmrazor_scope(mutator)
         self.mutator = build_component(mutator, NasMutator, 'mutator',
                                        'SPOS')
         self.mutator.prepare_from_supernet(self.architecture)

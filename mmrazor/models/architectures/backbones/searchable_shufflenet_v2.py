@@ -1,7 +1,9 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The SPOS ShuffleNetV2 supernet backbone."""
+import contextlib
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from functools import partial
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 from mmcls.models.backbones.base_backbone import BaseBackbone
@@ -12,7 +14,28 @@ from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
-from mmrazor.registry import MODELS
+from mmrazor.registry import MODELS, in_mmrazor_scope
+
+
+@contextlib.contextmanager
+def _frozen_norm_statistics(module: nn.Module) -> Iterator[None]:
+    """Restore the running statistics of the norm layers of ``module``
+    on exit, so that the recomputation of a checkpointed block does not
+    update them a second time."""
+    norms = [m for m in module.modules() if isinstance(m, _BatchNorm)]
+    saved = [{k: v.clone() for k, v in m.named_buffers()} for m in norms]
+    try:
+        yield
+    finally:
+        for m, buffers in zip(norms, saved):
+            for name, value in buffers.items():
+                getattr(m, name).copy_(value)
+
+
+def _checkpoint_contexts(block: nn.Module) -> tuple:
+    """Contexts of ``torch.utils.checkpoint``: none for the forward pass,
+    frozen norm statistics for the recomputation."""
+    return contextlib.nullcontext(), _frozen_norm_statistics(block)
 
 
 @MODELS.register_module()
@@ -142,6 +165,12 @@ class SearchableShuffleNetV2(BaseBackbone):
 
         # The checks above follow the layout of the SPOS space (4 layers);
         # an arch_setting with another number of rows has other indices.
+        if frozen_stages > len(self.layers):
+            raise ValueError(
+                f'frozen_stages {frozen_stages} exceeds the {len(self.layers)}'
+                f' layers of this backbone ({len(arch_setting)} arch_setting '
+                f'rows, with_last_layer={with_last_layer}); use -1 to '
+                f'{len(self.layers)}')
         for index in out_indices:
             if index >= len(self.layers):
                 raise ValueError(
@@ -177,9 +206,7 @@ class SearchableShuffleNetV2(BaseBackbone):
                     in_channels=self.in_channels,
                     out_channels=out_channels,
                     stride=stride))
-            # Build in the mmrazor scope even when the config's default scope
-            # is another one (e.g. 'mmcls'); a `_scope_` in the cfg wins.
-            layers.append(MODELS.build({'_scope_': 'mmrazor', **mutable_cfg}))
+            layers.append(MODELS.build(in_mmrazor_scope(mutable_cfg)))
             self.in_channels = out_channels
 
         return Sequential(*layers)
@@ -187,6 +214,7 @@ class SearchableShuffleNetV2(BaseBackbone):
     def _freeze_stages(self) -> None:
         """Freeze the stem and the first ``frozen_stages`` layers."""
         if self.frozen_stages >= 0:
+            self.conv1.eval()
             for param in self.conv1.parameters():
                 param.requires_grad = False
 
@@ -205,8 +233,11 @@ class SearchableShuffleNetV2(BaseBackbone):
         """
         super().init_weights()
 
-        if (isinstance(self.init_cfg, dict)
-                and self.init_cfg.get('type') == 'Pretrained'):
+        init_cfgs = self.init_cfg if isinstance(self.init_cfg,
+                                                list) else [self.init_cfg]
+        if any(
+                isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
+                for cfg in init_cfgs):
             # Suppress default init if use pretrained model.
             return
 
@@ -227,7 +258,11 @@ class SearchableShuffleNetV2(BaseBackbone):
             return layer(x)
         blocks = layer if isinstance(layer, nn.Sequential) else [layer]
         for block in blocks:
-            x = checkpoint(block, x, use_reentrant=False)
+            x = checkpoint(
+                block,
+                x,
+                use_reentrant=False,
+                context_fn=partial(_checkpoint_contexts, block))
         return x
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:

@@ -1,5 +1,8 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-"""Checks of the versions of the packages mmrazor is built on."""
+"""Checks of the versions of the packages mmrazor is built on.
+
+It imports none of mmengine, mmcv and mmcls: it runs before them.
+"""
 from importlib import metadata
 from typing import Dict, Optional, Tuple
 

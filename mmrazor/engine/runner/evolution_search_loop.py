@@ -1,11 +1,10 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Evolutionary search of a trained supernet under resource constraints."""
 import os.path as osp
-import random
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.dist import broadcast_object_list, is_main_process
+from mmengine.dist import is_main_process
 from mmengine.evaluator import Evaluator
 from mmengine.runner import EpochBasedTrainLoop
 from mmengine.utils import ProgressBar
@@ -14,6 +13,7 @@ from torch.utils.data import DataLoader
 from mmrazor.registry import LOOPS
 from mmrazor.structures import export_fix_subnet, save_subnet_file
 
+from .candidates import CandidateSampler
 from .resources import SubnetResources
 from .search_report import (
     plot_pareto,
@@ -21,9 +21,12 @@ from .search_report import (
     write_json_atomic,
 )
 from .utils import (
+    broadcast_list,
     calibrate_bn_statistics,
     candidate_key,
     candidate_seed,
+    check_int_range,
+    format_resources,
     from_json_state,
     seeded,
     to_json_state,
@@ -118,15 +121,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                  init_candidates: Optional[str] = None,
                  max_sample_attempts: int = 100) -> None:
         super().__init__(runner, dataloader, max_epochs)
-        _check_range('top_k', top_k, 1, num_candidates)
+        check_int_range('top_k', top_k, 1, num_candidates)
         for name, value in (('num_mutation', num_mutation),
                             ('num_crossover', num_crossover)):
-            _check_range(name, value, 0, None)
-        for name, value in (('mutate_prob', mutate_prob),
-                            ('crossover_prob', crossover_prob)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f'EvolutionSearchLoop: `{name}` must be in '
-                                 f'[0, 1], but got {value!r}')
+            check_int_range(name, value, 0, None)
         self.evaluator = (
             runner.build_evaluator(evaluator)
             if isinstance(evaluator, (dict, list)) else evaluator)
@@ -136,8 +134,6 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self.top_k = top_k
         self.num_mutation = num_mutation
         self.num_crossover = num_crossover
-        self.mutate_prob = mutate_prob
-        self.crossover_prob = crossover_prob
         self.calibrate_sample_num = calibrate_sample_num
         self._calibrate_dataloader = calibrate_dataloader
         self.score_key = score_key
@@ -161,7 +157,8 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self.population: List[Dict[str, Any]] = []
         self.top_k_keys: List[str] = []
         self.records: Dict[str, Dict[str, Any]] = {}
-        self._rng = random.Random(self.runner.seed)
+        self.sampler = CandidateSampler(self.choices, self.runner.seed,
+                                        mutate_prob, crossover_prob)
         self._snapshot: Dict[str, Any] = {}
 
     # ------------------------------------------------------------------
@@ -215,13 +212,14 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self.runner.logger.info(
             f'Search epoch [{self._epoch + 1}/{self._max_epochs}] '
             f'best {self.score_key}: {best["score"]:.4f} '
-            f'{self._format_resources(best["resources"])}; '
+            f'{format_resources(best["resources"])}; '
             f'{len(self.records)} candidates evaluated so far')
         parents = [self.records[k]['choices'] for k in self.top_k_keys]
-        children = self._breed(parents, self.num_mutation, self._mutate, [])
+        children = self._breed(parents, self.num_mutation,
+                               self.sampler.mutate, [])
         if len(parents) > 1:
             children += self._breed(parents, self.num_crossover,
-                                    self._crossover, children)
+                                    self.sampler.crossover, children)
         self.population = children[:self.num_candidates]
         self._epoch += 1
         self._take_snapshot()
@@ -231,9 +229,6 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
     # ------------------------------------------------------------------
     # Candidates
     # ------------------------------------------------------------------
-    def _random_choices(self) -> Dict[str, Any]:
-        return {k: self._rng.choice(v) for k, v in self.choices.items()}
-
     def _initial_population(self) -> List[Dict[str, Any]]:
         if self.init_candidates is None:
             return []
@@ -245,20 +240,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                 'list of subnets {search group: choice}')
         population = []
         for choices in loaded:
-            self._check_choices(choices)
+            self.sampler.check(choices)
             if self.resources.within(choices):
                 population.append(dict(choices))
         return population[:self.num_candidates]
-
-    def _check_choices(self, choices: Dict[str, Any]) -> None:
-        if set(choices) != set(self.choices):
-            raise ValueError(
-                'A candidate must give one choice per search group '
-                f'{sorted(self.choices)}, but it gives {sorted(choices)}')
-        for key, choice in choices.items():
-            if choice not in self.choices[key]:
-                raise ValueError(f'Candidate choice {choice!r} for {key!r} '
-                                 f'is not one of {self.choices[key]}')
 
     def _fill_population(self) -> None:
         wanted = self.num_candidates - len(self.population)
@@ -271,7 +256,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             for _ in range(wanted * self.max_sample_attempts):
                 if len(new) == wanted:
                     break
-                choices = self._random_choices()
+                choices = self.sampler.random()
                 key = candidate_key(choices)
                 if key in keys or not self.resources.within(choices):
                     continue
@@ -285,7 +270,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                     f'{wanted * self.max_sample_attempts} draws. Widen the '
                     'range (in the estimator units), or lower '
                     'num_candidates.')
-        new = _broadcast(new)
+        new = broadcast_list(new)
         self.population.extend(new)
 
     def _breed(self, parents: Sequence[Dict[str, Any]], number: int, make,
@@ -304,23 +289,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                     continue
                 seen.add(key)
                 children.append(child)
-        return _broadcast(children)
-
-    def _mutate(self, parents: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
-        parent = self._rng.choice(parents)
-        return {
-            k: (self._rng.choice(self.choices[k])
-                if self._rng.random() < self.mutate_prob else v)
-            for k, v in parent.items()
-        }
-
-    def _crossover(self, parents: Sequence[Dict[str,
-                                                 Any]]) -> Dict[str, Any]:
-        first, second = self._rng.sample(list(parents), 2)
-        return {
-            k: (second[k] if self._rng.random() < self.crossover_prob else v)
-            for k, v in first.items()
-        }
+        return broadcast_list(children)
 
     # ------------------------------------------------------------------
     # Scores
@@ -391,7 +360,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             epoch=self._epoch,
             population=[dict(c) for c in self.population],
             top_k_keys=list(self.top_k_keys),
-            rng_state=to_json_state(self._rng.getstate()))
+            rng_state=to_json_state(self.sampler.rng.getstate()))
 
     def _save_state(self) -> None:
         """Save the epoch-start snapshot and every score so far (JSON)."""
@@ -410,7 +379,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self.population = state['population']
         self.top_k_keys = state['top_k_keys']
         self.records = {r['key']: r for r in state['records']}
-        self._rng.setstate(from_json_state(state['rng_state']))
+        self.sampler.rng.setstate(from_json_state(state['rng_state']))
         self.runner.logger.info(
             f'Resumed the search from {path}: epoch {self._epoch}, '
             f'{len(self.records)} candidates already evaluated')
@@ -437,26 +406,5 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             budget=self.resources.constraints.get(resource))
         self.runner.logger.info(
             f'Search finished. Best {self.score_key}: {best["score"]:.4f} '
-            f'{self._format_resources(best["resources"])}; subnet saved to '
+            f'{format_resources(best["resources"])}; subnet saved to '
             f'{subnet_path}')
-
-    @staticmethod
-    def _format_resources(resources: Dict[str, float]) -> str:
-        return ', '.join(f'{k}: {v:.4g}' for k, v in resources.items())
-
-
-def _check_range(name: str, value: int, low: int,
-                 high: Optional[int]) -> None:
-    if not isinstance(value, int) or value < low or (high is not None
-                                                     and value > high):
-        allowed = f'an int in [{low}, {high}]' if high is not None else \
-            f'an int >= {low}'
-        raise ValueError(f'EvolutionSearchLoop: `{name}` must be {allowed}, '
-                         f'but got {value!r}')
-
-
-def _broadcast(items: List[Any]) -> List[Any]:
-    """Give every rank rank 0's list."""
-    holder = [items]
-    broadcast_object_list(holder, src=0)
-    return holder[0]

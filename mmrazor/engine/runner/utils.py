@@ -5,11 +5,12 @@ import json
 import math
 import random
 import zlib
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.dist import broadcast_object_list
 from mmengine.model import is_model_wrapper
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.data import DataLoader
@@ -109,3 +110,26 @@ def from_json_state(state: list) -> tuple:
     """Inverse of :func:`to_json_state`."""
     version, internal, gauss = state
     return (version, tuple(internal), gauss)
+
+
+def check_int_range(name: str, value: int, low: int,
+                    high: Optional[int]) -> None:
+    """Raise a ValueError unless ``value`` is an int in [low, high]."""
+    if not isinstance(value, int) or value < low or (high is not None
+                                                     and value > high):
+        allowed = f'an int in [{low}, {high}]' if high is not None else \
+            f'an int >= {low}'
+        raise ValueError(f'EvolutionSearchLoop: `{name}` must be {allowed}, '
+                         f'but got {value!r}')
+
+
+def broadcast_list(items: List[Any]) -> List[Any]:
+    """Give every rank rank 0's list."""
+    holder = [items]
+    broadcast_object_list(holder, src=0)
+    return holder[0]
+
+
+def format_resources(resources: Dict[str, float]) -> str:
+    """``'flops: 1.55, params: 0.27'``."""
+    return ', '.join(f'{k}: {v:.4g}' for k, v in resources.items())

@@ -45,10 +45,10 @@ def _check_args(split: str, val_ratio: float, image_size: int) -> None:
         raise ValueError(
             f'image_size must be an int >= {_MIN_IMAGE_SIZE} (the digits are '
             f'8x8), but received {image_size!r}')
-    # Stratification needs one image per class in each split.
     if isinstance(val_ratio, bool) or not isinstance(val_ratio, numbers.Real):
         raise ValueError(
             f'val_ratio must be a float in (0, 1), but received {val_ratio!r}')
+    # Stratification needs one image per class in each split.
     num_val = math.ceil(_NUM_IMAGES * val_ratio) if 0 < val_ratio < 1 else 0
     if not _NUM_CLASSES <= num_val <= _NUM_IMAGES - _NUM_CLASSES:
         low = (_NUM_CLASSES - 1) / _NUM_IMAGES

@@ -83,6 +83,16 @@ def test_impossible_constraints(make_search_cfg, tmp_path):
         run_search(cfg)
 
 
+def test_small_space_is_searched_exhaustively(make_search_cfg, tmp_path):
+    """4 groups x 4 choices under a budget: fewer valid subnets than the
+    search asks for; it evaluates each once and ends."""
+    cfg = make_search_cfg(
+        tmp_path, constraints_range=dict(flops=(0., 3.9)), num_candidates=6,
+        max_epochs=4, max_sample_attempts=20)
+    _, loop, calls = run_search(cfg)
+    assert len(calls) == len(set(calls)) == len(loop.records)
+
+
 @pytest.mark.parametrize('kwargs, match', [
     (dict(top_k=10), '`top_k`'),
     (dict(mutate_prob=1.5), '`mutate_prob`'),

@@ -94,8 +94,9 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             ``'accuracy/top1'``.
         init_candidates (str, optional): A JSON or yaml file with a list of
             subnets ``{group: choice}`` to start the population with.
-        max_sample_attempts (int): Draws allowed per wanted candidate before
-            the loop gives up on the constraints. Defaults to 100.
+        max_sample_attempts (int): Draws allowed per wanted candidate; when
+            they run out, the epoch goes on with the candidates found (an
+            error if there are none at all). Defaults to 100.
     """
 
     def __init__(self,
@@ -262,14 +263,19 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                     continue
                 keys.add(key)
                 new.append(choices)
-            if len(new) < wanted:
+            if not new and not self.population and not self.records:
                 raise RuntimeError(
-                    f'EvolutionSearchLoop found only {len(new)} of {wanted} '
-                    'random subnets within constraints_range='
-                    f'{self.resources.constraints} after '
+                    'EvolutionSearchLoop found no random subnet within '
+                    f'constraints_range={self.resources.constraints} after '
                     f'{wanted * self.max_sample_attempts} draws. Widen the '
-                    'range (in the estimator units), or lower '
-                    'num_candidates.')
+                    'range (in the estimator units).')
+            if len(new) < wanted:
+                # A small space, or a tight budget: search what there is.
+                self.runner.logger.warning(
+                    f'EvolutionSearchLoop found only {len(new)} of {wanted} '
+                    'new random subnets within constraints_range='
+                    f'{self.resources.constraints}; the space may be nearly '
+                    'exhausted. The epoch goes on with fewer candidates.')
         new = broadcast_list(new)
         self.population.extend(new)
 

@@ -2,7 +2,8 @@
 _base_ = ['./spos_shufflenet_supernet_digits.py']
 
 # The subnet to retrain: replace the yaml with the one your search exported
-# (best_fix_subnet.yaml). The default is the all-shuffle_3x3 subnet.
+# (best_fix_subnet.yaml). The default picks shuffle_3x3 in every layer; its
+# entries name the per-layer aliases of the supernet's search groups.
 model = dict(
     _delete_=True,
     type='mmrazor.sub_model',
@@ -14,3 +15,6 @@ model = dict(
 )
 
 find_unused_parameters = False
+
+# A single net: validate every epoch, keeping the best checkpoint.
+train_cfg = dict(val_interval=1)

@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.dist import broadcast_object_list
+from mmengine.dist import all_reduce, broadcast_object_list, get_world_size
 from mmengine.model import is_model_wrapper
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.data import DataLoader
@@ -62,6 +62,8 @@ def calibrate_bn_statistics(model: nn.Module,
     subnet is evaluated they are reset and recomputed as an exact average
     over ``num_samples`` training images, with the model in training mode
     and no gradients. The model's previous train/eval mode is restored.
+    Under DDP each rank uses its share of the images and the statistics are
+    then averaged over the ranks.
 
     Args:
         model (nn.Module): An mmengine model (``data_preprocessor`` and
@@ -95,6 +97,12 @@ def calibrate_bn_statistics(model: nn.Module,
         for m, momentum in saved.items():
             m.momentum = momentum
         model.train(was_training)
+    if get_world_size() > 1:
+        # Each rank saw its own share of the data: average the statistics,
+        # so that every rank evaluates the same subnet.
+        for m in norms:
+            all_reduce(m.running_mean, op='mean')
+            all_reduce(m.running_var, op='mean')
     return used
 
 

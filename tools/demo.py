@@ -48,10 +48,14 @@ class ProgressHook(Hook):
         self._start = time.perf_counter()
 
     def after_val_epoch(self, runner, metrics: Optional[Dict] = None) -> None:
-        acc = (metrics or {}).get('accuracy/top1')
+        accs = [v for k, v in (metrics or {}).items()
+                if k.endswith('accuracy/top1')]
+        what = ('val top-1' if len(accs) == 1 else
+                f'val top-1 of {len(accs)} random paths (BN recalibrated)')
+        shown = ', '.join(f'{a:.2f}%' for a in accs)
         elapsed = time.perf_counter() - self._start
         print(f'  {self.stage} epoch {runner.epoch}/{runner.max_epochs}: '
-              f'val top-1 {acc:.2f}%  ({elapsed:.0f} s)', flush=True)
+              f'{what} {shown}  ({elapsed:.0f} s)', flush=True)
 
     def after_train_epoch(self, runner) -> None:
         loop = runner.train_loop

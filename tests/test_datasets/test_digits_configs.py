@@ -60,10 +60,16 @@ def test_demo_config_trains(path, tmp_path):
     runner.train()
     assert runner.iter == 2
     assert math.isfinite(runner.message_hub.get_scalar('train/loss').current())
+    assert osp.exists(osp.join(tmp_path, 'epoch_1.pth'))
+    if path == SUPERNET:
+        # Two random paths are validated, after BN recalibration.
+        for i in range(2):
+            assert 0 <= runner.message_hub.get_scalar(
+                f'val/random_subnet_{i}.accuracy/top1').current() <= 100
+        return
     assert 0 <= runner.message_hub.get_scalar(
         'val/accuracy/top1').current() <= 100
-    # The last and the best checkpoints are kept.
-    assert osp.exists(osp.join(tmp_path, 'epoch_1.pth'))
+    # The subnet keeps its best checkpoint too.
     assert glob.glob(osp.join(tmp_path, 'best_accuracy_top1_epoch_1.pth'))
 
 

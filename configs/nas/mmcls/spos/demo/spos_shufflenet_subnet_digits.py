@@ -18,3 +18,6 @@ find_unused_parameters = False
 
 # A single net: validate every epoch, keeping the best checkpoint.
 train_cfg = dict(val_interval=1)
+default_hooks = dict(checkpoint=dict(save_best='auto'))
+# A plain validation: the subnet has no search space to sample from.
+val_cfg = dict(_delete_=True)

@@ -91,7 +91,14 @@ param_scheduler = [
 # Validation runs whichever path was sampled last, with BN statistics mixed
 # over paths: a rough progress signal only, so it runs every 5 epochs.
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
-val_cfg = dict()
+# Validating "the current path" of a supernet says little (its BN
+# statistics mix all paths): validate two fixed random subnets instead, each
+# after recalibrating BN on 640 training images.
+val_cfg = dict(
+    type='mmrazor.SubnetValLoop',
+    subnets=('random', ),
+    num_random=2,
+    calibrate_sample_num=640)
 test_cfg = dict()
 
 # 23 iterations per epoch at batch 64.
@@ -101,8 +108,7 @@ default_hooks = dict(
         type='CheckpointHook',
         interval=5,
         max_keep_ckpts=1,
-        save_last=True,
-        save_best='auto'),
+        save_last=True),
 )
 
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

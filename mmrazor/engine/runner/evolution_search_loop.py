@@ -409,7 +409,8 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             best_key=best['key'],
             resource=resource,
             score_key=self.score_key,
-            budget=self.resources.constraints.get(resource))
+            budget=self.resources.constraints.get(resource),
+            unit=self.resources.estimator.units.get(resource))
         self.runner.logger.info(
             f'Search finished. Best {self.score_key}: {best["score"]:.4f} '
             f'{format_resources(best["resources"])}; subnet saved to '

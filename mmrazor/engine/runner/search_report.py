@@ -44,7 +44,8 @@ def plot_pareto(records: Sequence[Dict[str, Any]],
                 best_key: Optional[str] = None,
                 resource: str = 'flops',
                 score_key: str = 'score',
-                budget: Optional[Sequence[float]] = None) -> bool:
+                budget: Optional[Sequence[float]] = None,
+                unit: Optional[str] = None) -> bool:
     """Plot score against a resource for every candidate, marking the best.
 
     Args:
@@ -56,6 +57,7 @@ def plot_pareto(records: Sequence[Dict[str, Any]],
         score_key (str): Label of the y axis. Defaults to 'score'.
         budget (Sequence[float], optional): The (min, max) constraint on the
             resource, drawn as vertical lines.
+        unit (str, optional): Unit of the resource, for the axis label.
 
     Returns:
         bool: Whether the plot was written (False without matplotlib).
@@ -93,7 +95,7 @@ def plot_pareto(records: Sequence[Dict[str, Any]],
         for bound in budget:
             if bound is not None and bound > 0:
                 ax.axvline(bound, color='grey', ls='--', lw=0.8)
-    ax.set_xlabel(resource)
+    ax.set_xlabel(f'{resource} ({unit})' if unit else resource)
     ax.set_ylabel(score_key)
     ax.legend(loc='lower right', fontsize=8)
     ax.grid(alpha=0.3)

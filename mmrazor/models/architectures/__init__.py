@@ -1,4 +1,5 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Architectures: searchable backbones and candidate ops."""
 from .backbones import *  # noqa: F401,F403
+from .connectors import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403

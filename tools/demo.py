@@ -63,7 +63,7 @@ class ProgressHook(Hook):
             return
         best = loop.best
         elapsed = time.perf_counter() - self._start
-        print(f'  search epoch {loop.epoch}/{loop.max_epochs}: best '
+        print(f'  search epoch {loop.epoch + 1}/{loop.max_epochs}: best '
               f'{best["score"]:.2f}% at {best["resources"]["flops"]:.3f} '
               f'MFLOPs, {len(loop.records)} subnets evaluated  '
               f'({elapsed:.0f} s)', flush=True)

@@ -4,6 +4,7 @@ import json
 import os.path as osp
 
 import pytest
+import torch
 import yaml
 from mmengine.runner import Runner
 
@@ -54,19 +55,36 @@ def test_search_outputs_and_constraints(make_search_cfg, tmp_path):
     assert osp.getsize(osp.join(tmp_path, 'search_pareto.png')) > 1000
 
 
-def test_killed_and_resumed_equals_uninterrupted(make_search_cfg, tmp_path):
-    _, ref, ref_calls = run_search(make_search_cfg(tmp_path / 'ref'))
-    # Killed in the middle of the second epoch.
-    killed_dir = tmp_path / 'killed'
+@pytest.fixture
+def supernet_ckpt(make_search_cfg, tmp_path):
+    """A checkpoint of the tiny SPOS supernet (random weights)."""
+    runner = Runner.from_cfg(make_search_cfg(tmp_path / 'init'))
+    path = str(tmp_path / 'supernet.pth')
+    torch.save({'state_dict': runner.model.state_dict()}, path)
+    return path
+
+
+@pytest.mark.parametrize('kill_after', [3, 8])  # first and second epoch
+def test_killed_and_resumed_equals_uninterrupted(make_search_cfg, tmp_path,
+                                                 supernet_ckpt, kill_after):
+    def cfg(name):
+        return make_search_cfg(tmp_path / name)
+
+    ref_cfg = cfg('ref')
+    ref_cfg.load_from = supernet_ckpt
+    _, ref, ref_calls = run_search(ref_cfg)
+    killed_cfg = cfg('killed')
+    killed_cfg.load_from = supernet_ckpt
     with pytest.raises(KeyboardInterrupt):
-        run_search(make_search_cfg(killed_dir), fail_after=8)
-    _, resumed, calls = run_search(
-        make_search_cfg(killed_dir), resume=True)
+        run_search(killed_cfg, fail_after=kill_after)
+    # `--resume` without a path: no load_from; the search state names the
+    # supernet checkpoint the interrupted run used.
+    runner, resumed, calls = run_search(cfg('killed'), resume=True)
     assert resumed.records == ref.records
     assert resumed.top_k_keys == ref.top_k_keys
     # The resumed run evaluated only what the killed run had not.
-    assert len(calls) == len(ref_calls) - 8
-    assert not set(calls) & set(ref_calls[:8])
+    assert len(calls) == len(ref_calls) - kill_after
+    assert not set(calls) & set(ref_calls[:kill_after])
 
 
 def test_does_not_overwrite_a_previous_search(make_search_cfg, tmp_path):

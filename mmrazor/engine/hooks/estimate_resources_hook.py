@@ -25,7 +25,9 @@ class EstimateResourcesHook(Hook):
             to ``dict(type='mmrazor.ResourceEstimator')``.
     """
 
-    priority = 'LOW'
+    # Before the LoggerHook (BELOW_NORMAL), so that the log line of a
+    # validation shows its own resources.
+    priority = 'NORMAL'
 
     def __init__(self,
                  interval: int = 1,

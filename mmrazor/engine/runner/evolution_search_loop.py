@@ -158,8 +158,9 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self.population: List[Dict[str, Any]] = []
         self.top_k_keys: List[str] = []
         self.records: Dict[str, Dict[str, Any]] = {}
-        self.sampler = CandidateSampler(self.choices, self.runner.seed,
-                                        mutate_prob, crossover_prob)
+        self.seed = self.runner.seed
+        self.sampler = CandidateSampler(self.choices, self.seed, mutate_prob,
+                                        crossover_prob)
         self._snapshot: Dict[str, Any] = {}
 
     # ------------------------------------------------------------------
@@ -180,9 +181,16 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self._iter = 0
         state_path = self.resume_from or osp.join(self.runner.work_dir,
                                                   STATE_FILE)
+        if self.resume_from and not osp.isfile(self.resume_from):
+            raise FileNotFoundError(
+                f'resume_from {self.resume_from!r} is not a search state file')
         if self.resume_from or getattr(self.runner, '_resume', False):
             if osp.isfile(state_path):
                 self._load_state(state_path)
+            else:
+                self.runner.logger.warning(
+                    f'No search state at {state_path}: the search starts '
+                    'from its first generation')
         else:
             existing = [
                 p for p in (STATE_FILE, ) + OUTPUT_FILES
@@ -222,10 +230,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             children += self._breed(parents, self.num_crossover,
                                     self.sampler.crossover, children)
         self.population = children[:self.num_candidates]
+        self.runner.call_hook('after_train_epoch')
         self._epoch += 1
         self._take_snapshot()
         self._save_state()
-        self.runner.call_hook('after_train_epoch')
 
     # ------------------------------------------------------------------
     # Candidates
@@ -250,10 +258,13 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         wanted = self.num_candidates - len(self.population)
         new: List[Dict[str, Any]] = []
         if is_main_process():
-            keys = set(self.records) | {
-                candidate_key(c)
-                for c in self.population
-            }
+            # Only earlier generations' records count: a replayed
+            # generation must draw what the interrupted one drew.
+            keys = {
+                k
+                for k, r in self.records.items() if r['epoch'] < self._epoch
+            } | {candidate_key(c)
+                 for c in self.population}
             for _ in range(wanted * self.max_sample_attempts):
                 if len(new) == wanted:
                     break
@@ -264,12 +275,8 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                 keys.add(key)
                 new.append(choices)
             if not new and not self.population and not self.records:
-                raise RuntimeError(
-                    'EvolutionSearchLoop found no random subnet within '
-                    f'constraints_range={self.resources.constraints} after '
-                    f'{wanted * self.max_sample_attempts} draws. Widen the '
-                    'range (in the estimator units).')
-            if len(new) < wanted:
+                new = None  # every rank raises below, after the broadcast
+            elif len(new) < wanted:
                 # A small space, or a tight budget: search what there is.
                 self.runner.logger.warning(
                     f'EvolutionSearchLoop found only {len(new)} of {wanted} '
@@ -277,6 +284,12 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                     f'{self.resources.constraints}; the space may be nearly '
                     'exhausted. The epoch goes on with fewer candidates.')
         new = broadcast_list(new)
+        if new is None:
+            raise RuntimeError(
+                'EvolutionSearchLoop found no random subnet within '
+                f'constraints_range={self.resources.constraints} after '
+                f'{wanted * self.max_sample_attempts} draws. Widen the range '
+                '(in the estimator units).')
         self.population.extend(new)
 
     def _breed(self, parents: Sequence[Dict[str, Any]], number: int, make,
@@ -329,7 +342,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         """Score one candidate; seeded by the candidate, so reproducible."""
         self.model.mutator.set_choices(choices)
         model = self.runner.model
-        with seeded(candidate_seed(self.runner.seed, key)):
+        with seeded(candidate_seed(self.seed, key)):
             if self.calibrate_sample_num > 0:
                 calibrate_bn_statistics(model, self.calibrate_dataloader,
                                         self.calibrate_sample_num)
@@ -352,8 +365,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         if loader is None:
             loader = self.runner._train_dataloader
         if isinstance(loader, dict):
+            # Persistent workers would carry their random state from one
+            # candidate to the next: each candidate gets fresh workers.
             loader = self.runner.build_dataloader(
-                loader, seed=self.runner.seed)
+                dict(loader, persistent_workers=False), seed=self.seed)
         self._calibrate_dataloader = loader
         return loader
 
@@ -363,6 +378,8 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
     def _take_snapshot(self) -> None:
         """Remember the state at the start of the current epoch."""
         self._snapshot = dict(
+            seed=self.seed,
+            load_from=self.runner._load_from,
             epoch=self._epoch,
             population=[dict(c) for c in self.population],
             top_k_keys=list(self.top_k_keys),
@@ -380,6 +397,16 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         import json
         with open(path) as f:
             state = json.load(f)
+        self.seed = int(state['seed'])
+        if self.runner._load_from is None and state['load_from']:
+            # `--resume` without a path loads no weights: use the supernet
+            # checkpoint the interrupted search ran on.
+            self.runner.load_checkpoint(state['load_from'])
+        elif state['load_from'] and self.runner._load_from != state[
+                'load_from']:
+            self.runner.logger.warning(
+                f'The interrupted search ran on {state["load_from"]}; this '
+                f'run loaded {self.runner._load_from}')
         self._epoch = int(state['epoch'])
         self._iter = self._epoch * len(self.dataloader)
         self.population = state['population']

@@ -58,8 +58,9 @@ class SubnetResources:
             return None
         try:
             return build(self.architecture, self.mutator)
-        except ValueError:
-            # Spaces whose shapes depend on the choices: full estimates.
+        except (ValueError, TypeError):
+            # Spaces whose shapes depend on the choices, or with mutables
+            # other than candidate ops: full estimates.
             return None
 
     def estimate(self, choices: Dict[str, Any]) -> Dict[str, float]:

@@ -22,8 +22,9 @@ def write_candidates_table(records: Sequence[Dict[str, Any]],
                            path: str) -> None:
     """Write every evaluated candidate (one row each) to a csv file.
 
-    Columns: ``key`` (the subnet as JSON), ``epoch`` (when it was first
-    evaluated), ``score``, one column per resource, then ``choices``.
+    Columns: ``rank`` (by score), ``epoch`` (when it was first evaluated),
+    ``score``, one column per resource, then ``choices`` (the subnet as
+    JSON).
     """
     resource_keys: List[str] = sorted(
         {k for r in records for k in r.get('resources', {})})

@@ -20,4 +20,6 @@ train_cfg = dict(
     score_key='accuracy/top1')
 
 # The search trains nothing: no checkpoint every epoch.
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=-1))
+default_hooks = dict(
+    checkpoint=dict(
+        _delete_=True, type='CheckpointHook', interval=-1, save_last=False))

@@ -24,4 +24,5 @@ train_cfg = dict(
 
 # The search trains nothing: no checkpoints.
 default_hooks = dict(
-    checkpoint=dict(_delete_=True, type='CheckpointHook', interval=-1))
+    checkpoint=dict(
+        _delete_=True, type='CheckpointHook', interval=-1, save_last=False))

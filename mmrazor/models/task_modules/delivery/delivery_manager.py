@@ -1,0 +1,84 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""A named set of deliveries, switched between record and replay together."""
+from typing import Dict, Optional, Union
+
+from ..recorder._utils import build_component
+from .distill_delivery import DistillDelivery
+
+
+class DistillDeliveryManager:
+    """Build a named set of deliveries and drive them together.
+
+    Usage in a distiller (as in the original MMRazor)::
+
+        manager.override_data = False   # teacher: record
+        with manager:
+            teacher(batch)
+        manager.override_data = True    # student: replay
+        with manager:
+            student(batch)
+
+    Args:
+        deliveries (dict, optional): ``{name: cfg}``, where ``cfg['type']``
+            is the exact registered name of a delivery in ``TASK_UTILS``
+            (``'FunctionOutputsDelivery'`` or ``'MethodOutputsDelivery'``,
+            not the original MMRazor's ``'FunctionOutputs'``); a built
+            :class:`DistillDelivery` is accepted too. Defaults to None.
+    """
+
+    def __init__(self,
+                 deliveries: Optional[Dict[str, Union[Dict,
+                                                      DistillDelivery]]] = None
+                 ) -> None:
+        self._deliveries: Dict[str, DistillDelivery] = {}
+        for name, cfg in (deliveries or {}).items():
+            self._deliveries[name] = build_component(
+                cfg, DistillDelivery, 'deliveries', name, 'Delivery')
+        self._override_data = False
+        self.override_data = False
+
+    @property
+    def deliveries(self) -> Dict[str, DistillDelivery]:
+        """dict: ``{name: delivery}``."""
+        return self._deliveries
+
+    def get_delivery(self, name: str) -> DistillDelivery:
+        """Return the delivery called ``name``."""
+        if name not in self._deliveries:
+            raise KeyError(
+                f'DistillDeliveryManager has no delivery named {name!r}; '
+                f'available: {sorted(self._deliveries)}.')
+        return self._deliveries[name]
+
+    @property
+    def override_data(self) -> bool:
+        """bool: False records (teacher), True replays (student); setting
+        it sets every delivery."""
+        return self._override_data
+
+    @override_data.setter
+    def override_data(self, override: bool) -> None:
+        self._override_data = bool(override)
+        for delivery in self._deliveries.values():
+            delivery.override_data = self._override_data
+
+    def reset_data(self) -> None:
+        """Drop the queued outputs of every delivery."""
+        for delivery in self._deliveries.values():
+            delivery.reset_data()
+
+    def __enter__(self) -> 'DistillDeliveryManager':
+        entered = []
+        try:
+            for delivery in self._deliveries.values():
+                delivery.__enter__()
+                entered.append(delivery)
+        except BaseException:
+            for delivery in reversed(entered):
+                delivery.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        for delivery in reversed(list(self._deliveries.values())):
+            delivery.__exit__(exc_type, exc_value, traceback)

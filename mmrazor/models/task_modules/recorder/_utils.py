@@ -1,0 +1,188 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Plumbing shared by recorders and deliveries.
+
+* :func:`resolve_path` turns an import path such as
+  ``'mmcls.models.ClsHead.loss'`` into the object that owns the attribute and
+  the attribute name, with errors that name the path and close matches.
+* :class:`Patch` replaces that attribute by a wrapper and puts the original
+  back on :meth:`Patch.restore`.
+* :func:`build_component` builds a recorder or delivery from a config whose
+  ``type`` is its exact registered name in ``TASK_UTILS``.
+"""
+import difflib
+import importlib
+import inspect
+from typing import Any, Callable, Dict, List, Tuple, Union
+
+from mmrazor.registry import TASK_UTILS
+
+
+def close_matches(name: str, candidates) -> List[str]:
+    """Up to 5 of ``candidates`` that look like ``name``."""
+    return difflib.get_close_matches(name, list(candidates), n=5, cutoff=0.5)
+
+
+def _missing_attr_error(field: str, path: str, owner: Any,
+                        name: str) -> AttributeError:
+    public = [n for n in dir(owner) if not n.startswith('__')]
+    return AttributeError(
+        f'{field}={path!r}: {getattr(owner, "__name__", owner)!r} has no '
+        f'attribute {name!r}; close matches: {close_matches(name, public)}.')
+
+
+def resolve_path(path: str, field: str = 'source') -> Tuple[Any, str]:
+    """Resolve ``'package.module[.Class].name'`` to ``(owner, 'name')``.
+
+    The longest importable prefix of the path is imported as a module; the
+    remaining parts are looked up as attributes.
+
+    Args:
+        path (str): Import path of a function or a method.
+        field (str): Name of the argument that holds ``path``, used in error
+            messages. Defaults to 'source'.
+
+    Returns:
+        tuple: The object that holds the attribute (a module or a class) and
+        the attribute name.
+    """
+    if not isinstance(path, str) or '.' not in path.strip('.'):
+        raise ValueError(
+            f'{field} must be an import path such as '
+            f"'torch.nn.functional.relu' or 'mmcls.models.ClsHead.loss', "
+            f'got {path!r}.')
+    parts = path.split('.')
+    module = None
+    for stop in range(len(parts) - 1, 0, -1):
+        module_name = '.'.join(parts[:stop])
+        try:
+            module = importlib.import_module(module_name)
+            break
+        except ModuleNotFoundError as e:
+            # Only a missing prefix means "try a shorter one"; a module that
+            # exists but fails to import its own dependency is a real error.
+            if e.name is None or not module_name.startswith(e.name):
+                raise
+    if module is None:
+        raise ImportError(f'{field}={path!r}: no prefix of this path is an '
+                          f'importable module (tried down to {parts[0]!r}).')
+    owner: Any = module
+    for name in parts[stop:-1]:
+        if not hasattr(owner, name):
+            raise _missing_attr_error(field, path, owner, name)
+        owner = getattr(owner, name)
+    if not hasattr(owner, parts[-1]):
+        raise _missing_attr_error(field, path, owner, parts[-1])
+    return owner, parts[-1]
+
+
+#: ``id(installed wrapper) -> Patch`` of every patch not yet unwound.
+_PATCHES: Dict[int, 'Patch'] = {}
+
+
+class Patch:
+    """Replace ``owner.name`` by a wrapper of it, reversibly.
+
+    Patches of one attribute stack. Restoring the top one also unwinds any
+    already-restored ones right below it, so the original comes back
+    whatever order the patches are restored in; a restored patch that is
+    still covered stays in place as a pass-through until then.
+
+    A ``staticmethod`` or ``classmethod`` is unwrapped before
+    ``make_wrapper`` sees it and wrapped again afterwards. An attribute that
+    ``owner`` only inherits is set on ``owner`` and deleted on restore.
+
+    Args:
+        owner (Any): The module or class that holds the attribute.
+        name (str): The attribute name.
+        make_wrapper (Callable): ``make_wrapper(func) -> wrapper``.
+    """
+
+    def __init__(self, owner: Any, name: str,
+                 make_wrapper: Callable[[Callable], Callable]) -> None:
+        self.owner = owner
+        self.name = name
+        self._had_own = name in vars(owner)
+        self._raw = inspect.getattr_static(owner, name)
+        self.is_static = isinstance(self._raw, staticmethod)
+        if isinstance(self._raw, (staticmethod, classmethod)):
+            self.func = self._raw.__func__
+            wrapper = make_wrapper(self.func)
+            self._installed: Any = type(self._raw)(wrapper)
+        else:
+            self.func = self._raw
+            self._installed = make_wrapper(self.func)
+        setattr(owner, name, self._installed)
+        _PATCHES[id(self._installed)] = self
+        self.active = True
+
+    def restore(self) -> bool:
+        """Put the original attribute back.
+
+        Returns:
+            bool: False when another patch covers this one: the wrapper then
+            stays until that one is restored, and its owner must make it a
+            pass-through (recorders and deliveries check a flag first).
+        """
+        if not self.active:
+            return True
+        self.active = False
+        if vars(self.owner).get(self.name) is not self._installed:
+            return False
+        patch = self
+        while True:
+            _PATCHES.pop(id(patch._installed), None)
+            if patch._had_own:
+                setattr(self.owner, self.name, patch._raw)
+            else:
+                delattr(self.owner, self.name)
+            below = _PATCHES.get(id(patch._raw))
+            if below is None or below.active or below.owner is not self.owner:
+                return True
+            patch = below
+
+
+def registered_names(base: type) -> List[str]:
+    """Names in ``TASK_UTILS`` (scope mmrazor) of subclasses of ``base``."""
+    TASK_UTILS.import_from_location()
+    return sorted(name for name, cls in TASK_UTILS.module_dict.items()
+                  if isinstance(cls, type) and issubclass(cls, base))
+
+
+def build_component(cfg: Union[Dict, Any], base: type, field: str, key: str,
+                    suffix: str) -> Any:
+    """Build ``cfg`` through ``TASK_UTILS`` and check it is a ``base``.
+
+    Args:
+        cfg (dict | base): A config whose ``type`` is the exact registered
+            name (or the class), or an already built object.
+        base (type): The class the result must be an instance of.
+        field (str): The argument that holds the configs, for messages.
+        key (str): The name of this entry in ``field``.
+        suffix (str): The suffix the original MMRazor appended to ``type``
+            (``'Recorder'``, ``'Delivery'``); only used to suggest the
+            registered name when a config uses the short form.
+
+    Returns:
+        base: The built object.
+    """
+    if isinstance(cfg, base):
+        return cfg
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise TypeError(
+            f'{field}[{key!r}] must be a dict with a "type" key or a '
+            f'{base.__name__} instance, got {cfg!r}.')
+    cfg = dict(cfg)
+    type_ = cfg['type']
+    cls = TASK_UTILS.get(type_) if isinstance(type_, str) else type_
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        names = registered_names(base)
+        hint = ''
+        if isinstance(type_, str) and f'{type_}{suffix}' in names:
+            hint = (f' Did you mean {type_ + suffix!r}? The type is the '
+                    f'exact registered name; the original MMRazor appended '
+                    f'{suffix!r} to it.')
+        raise ValueError(
+            f'{field}[{key!r}]: type={type_!r} is not a registered '
+            f'{base.__name__} in TASK_UTILS; registered: {names}.{hint}')
+    cfg['type'] = cls
+    return TASK_UTILS.build(cfg)

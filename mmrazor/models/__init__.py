@@ -2,6 +2,7 @@
 """Models of mmrazor: the import location of its ``MODELS`` registry."""
 from .algorithms import *  # noqa: F401,F403
 from .architectures import *  # noqa: F401,F403
+from .distillers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .mutables import *  # noqa: F401,F403
 from .mutators import *  # noqa: F401,F403

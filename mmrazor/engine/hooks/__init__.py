@@ -2,5 +2,6 @@
 """Hooks: subnet dumping and resource estimation."""
 from .dump_subnet_hook import DumpSubnetHook
 from .estimate_resources_hook import EstimateResourcesHook
+from .stop_distillation_hook import StopDistillHook
 
-__all__ = ['DumpSubnetHook', 'EstimateResourcesHook']
+__all__ = ['DumpSubnetHook', 'EstimateResourcesHook', 'StopDistillHook']

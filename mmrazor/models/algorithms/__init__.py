@@ -1,6 +1,14 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Algorithms: wrap a model and change how it trains."""
 from .base import BaseAlgorithm
+from .distill import (
+    OverhaulFeatureDistillation,
+    SelfDistill,
+    SingleTeacherDistill,
+)
 from .nas import SPOS
 
-__all__ = ['BaseAlgorithm', 'SPOS']
+__all__ = [
+    'BaseAlgorithm', 'OverhaulFeatureDistillation', 'SelfDistill',
+    'SingleTeacherDistill', 'SPOS'
+]

@@ -12,7 +12,8 @@ from .base_connector import BaseConnector, check_positive_int
 _LAYERS = ('conv', 'norm', 'act')
 
 
-@MODELS.register_module()
+# 'ConvModuleConncetor': the original MMRazor's spelling, kept for its configs.
+@MODELS.register_module(name=['ConvModuleConnector', 'ConvModuleConncetor'])
 class ConvModuleConnector(BaseConnector):
     """A conv/norm/activation block (:class:`mmcv.cnn.ConvModule`) that maps
     a student feature to the teacher's channels, as in FitNets' regressor.

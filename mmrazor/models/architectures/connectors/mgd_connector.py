@@ -14,7 +14,8 @@ from mmrazor.registry import MODELS
 from .base_connector import BaseConnector, check_positive_int
 
 
-@MODELS.register_module()
+# 'MGDConncetor': the original MMRazor's spelling, kept for its configs.
+@MODELS.register_module(name=['MGDConnector', 'MGDConncetor'])
 class MGDConnector(BaseConnector):
     """Mask random pixels of the student feature, then regenerate the
     teacher's full feature from what is left.

@@ -1,0 +1,57 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Validation of a distillation's student and teacher."""
+from typing import Dict, Sequence
+
+import torch
+from mmengine.runner import ValLoop
+
+from mmrazor.registry import LOOPS
+
+from .utils import unwrap
+
+
+@LOOPS.register_module()
+class SingleTeacherDistillValLoop(ValLoop):
+    """Validate the student, then the teacher, with the same evaluator.
+
+    The student's metrics are reported as they are (``'accuracy/top1'``),
+    the teacher's with the prefix ``'teacher.'``
+    (``'teacher.accuracy/top1'``), so checkpoint selection by a metric
+    keeps following the student. The teacher sees the batches as the
+    algorithm's ``data_preprocessor`` prepares them, as in training.
+    Hooks see the student pass only. Arguments are those of mmengine's
+    ``ValLoop``.
+    """
+
+    def run(self) -> Dict[str, float]:
+        """Validate student and teacher; return the merged metrics."""
+        model = unwrap(self.runner.model)
+        teacher = getattr(model, 'teacher', None)
+        if not isinstance(teacher, torch.nn.Module):
+            raise TypeError(
+                f'SingleTeacherDistillValLoop: {type(model).__name__} has no '
+                f'`teacher` module to validate; use ValLoop for it.')
+        self.runner.call_hook('before_val')
+        self.runner.call_hook('before_val_epoch')
+        self.runner.model.eval()
+        self.val_loss.clear()
+        for idx, data_batch in enumerate(self.dataloader):
+            self.run_iter(idx, data_batch)
+        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        for data_batch in self.dataloader:
+            self.run_teacher_iter(data_batch)
+        teacher_metrics = self.evaluator.evaluate(
+            len(self.dataloader.dataset))
+        metrics.update(
+            {f'teacher.{k}': v for k, v in teacher_metrics.items()})
+        self.runner.call_hook('after_val_epoch', metrics=metrics)
+        self.runner.call_hook('after_val')
+        return metrics
+
+    @torch.no_grad()
+    def run_teacher_iter(self, data_batch: Sequence[dict]) -> None:
+        """Predict one batch with the teacher and feed the evaluator."""
+        model = unwrap(self.runner.model)
+        data = model.data_preprocessor(data_batch, False)
+        outputs = model.teacher(**data, mode='predict')
+        self.evaluator.process(data_samples=outputs, data_batch=data_batch)

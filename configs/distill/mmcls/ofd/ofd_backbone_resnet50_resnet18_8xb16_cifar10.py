@@ -31,15 +31,34 @@ model = dict(
     demo_input_shape=(1, 3, 32, 32),
     distiller=dict(
         type='OFDDistiller',
-        # the last BN of the last block of each stage
+        # the last BN of the last block of each stage, copied before the
+        # block adds its identity in place
         student_recorders=dict(
-            bb_2=dict(type='ModuleOutputs', source='backbone.layer2.1.bn2'),
-            bb_3=dict(type='ModuleOutputs', source='backbone.layer3.1.bn2'),
-            bb_4=dict(type='ModuleOutputs', source='backbone.layer4.1.bn2')),
+            bb_2=dict(
+                type='ModuleOutputs',
+                source='backbone.layer2.1.bn2',
+                clone=True),
+            bb_3=dict(
+                type='ModuleOutputs',
+                source='backbone.layer3.1.bn2',
+                clone=True),
+            bb_4=dict(
+                type='ModuleOutputs',
+                source='backbone.layer4.1.bn2',
+                clone=True)),
         teacher_recorders=dict(
-            bb_2=dict(type='ModuleOutputs', source='backbone.layer2.3.bn3'),
-            bb_3=dict(type='ModuleOutputs', source='backbone.layer3.5.bn3'),
-            bb_4=dict(type='ModuleOutputs', source='backbone.layer4.2.bn3')),
+            bb_2=dict(
+                type='ModuleOutputs',
+                source='backbone.layer2.3.bn3',
+                clone=True),
+            bb_3=dict(
+                type='ModuleOutputs',
+                source='backbone.layer3.5.bn3',
+                clone=True),
+            bb_4=dict(
+                type='ModuleOutputs',
+                source='backbone.layer4.2.bn3',
+                clone=True)),
         # deeper stages weigh more
         distill_losses=dict(
             loss_2=dict(type='OFDLoss', loss_weight=0.25),

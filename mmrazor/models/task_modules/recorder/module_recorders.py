@@ -2,6 +2,7 @@
 """Recorders of a submodule's outputs or inputs, by forward hooks."""
 from typing import Any, Optional, Tuple
 
+import torch
 from mmengine.model import is_model_wrapper
 from torch import nn
 
@@ -36,15 +37,33 @@ def _check_model(recorder: BaseRecorder, model: Any) -> nn.Module:
     return unwrap_model(model)
 
 
+def _clone_tensors(data: Any) -> Any:
+    """Clone the tensors in ``data`` (a tensor, or tuples/lists/dicts)."""
+    if isinstance(data, torch.Tensor):
+        return data.clone()
+    if isinstance(data, (tuple, list)):
+        return type(data)(_clone_tensors(d) for d in data)
+    if isinstance(data, dict):
+        return {k: _clone_tensors(v) for k, v in data.items()}
+    return data
+
+
 @TASK_UTILS.register_module()
 class ModuleOutputsRecorder(BaseRecorder):
     """Record the outputs of the submodule named ``source``.
+
+    Records are references to the outputs. A later in-place operation
+    (``out += identity`` and ``ReLU(inplace=True)`` in mmcls's ResNet blocks,
+    right after their last BN) changes them; ``clone=True`` stores a copy
+    taken when the module returns (gradients still flow through it).
 
     Args:
         source (str): Name of the submodule as in
             ``model.named_modules()`` of the unwrapped model, e.g.
             ``'backbone.layer4.1.conv2'`` (never ``'module.backbone...'``
             under DDP: the wrapper is stripped before lookup).
+        clone (bool): Whether to record a copy of each output tensor.
+            Defaults to False.
 
     Examples:
         >>> import torch
@@ -56,6 +75,10 @@ class ModuleOutputsRecorder(BaseRecorder):
         >>> recorder.get_record_data().shape
         torch.Size([1, 3])
     """
+
+    def __init__(self, source: str, clone: bool = False) -> None:
+        super().__init__(source)
+        self.clone = clone
 
     def _install(self, model: Optional[nn.Module]) -> None:
         modules = dict(_check_model(self, model).named_modules())
@@ -70,6 +93,8 @@ class ModuleOutputsRecorder(BaseRecorder):
     def _hook(self, module: nn.Module, inputs: Tuple, outputs: Any) -> None:
         if not self._recording:
             return
+        if self.clone:
+            outputs = _clone_tensors(outputs)
         self.data_buffer.append(outputs)
 
 
@@ -86,6 +111,8 @@ class ModuleInputsRecorder(ModuleOutputsRecorder):
     def _hook(self, module: nn.Module, inputs: Tuple, outputs: Any) -> None:
         if not self._recording:
             return
+        if self.clone:
+            inputs = _clone_tensors(inputs)
         self.data_buffer.append(inputs)
 
 

@@ -263,3 +263,36 @@ def test_mmcls_head_loss():
     assert ClsHead.__dict__['loss'] is not original
     rec.remove()
     assert ClsHead.__dict__['loss'] is original
+
+
+def test_module_outputs_clone_survives_inplace_ops():
+    """mmcls blocks add the identity in place after their last BN: a
+    reference record would see the sum, a cloned one the BN output."""
+    import torch
+    from torch import nn
+
+    from mmrazor.registry import TASK_UTILS
+
+    class Block(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.bn = nn.BatchNorm1d(3)
+
+        def forward(self, x):
+            out = self.bn(x)
+            out += x
+            return out
+
+    model = Block().eval()
+    x = torch.randn(4, 3)
+    expected = model.bn(x).detach().clone()
+    ref = TASK_UTILS.build(dict(type='ModuleOutputsRecorder', source='bn'))
+    cloned = TASK_UTILS.build(
+        dict(type='ModuleOutputsRecorder', source='bn', clone=True))
+    for rec in (ref, cloned):
+        rec.initialize(model)
+    with ref, cloned:
+        model(x)
+    torch.testing.assert_close(cloned.get_record_data(), expected)
+    assert not torch.allclose(ref.get_record_data(), expected)

@@ -6,4 +6,5 @@ This package is the import location of the engine-side registries
 scope.
 """
 from .hooks import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F401,F403
 from .runner import *  # noqa: F401,F403

@@ -2,6 +2,8 @@
 """Algorithms: wrap a model and change how it trains."""
 from .base import BaseAlgorithm
 from .distill import (
+    DAFLDataFreeDistillation,
+    DataFreeDistillation,
     OverhaulFeatureDistillation,
     SelfDistill,
     SingleTeacherDistill,
@@ -9,6 +11,7 @@ from .distill import (
 from .nas import SPOS
 
 __all__ = [
-    'BaseAlgorithm', 'OverhaulFeatureDistillation', 'SelfDistill',
+    'BaseAlgorithm', 'DAFLDataFreeDistillation', 'DataFreeDistillation',
+    'OverhaulFeatureDistillation', 'SelfDistill',
     'SingleTeacherDistill', 'SPOS'
 ]

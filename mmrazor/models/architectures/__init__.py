@@ -2,4 +2,5 @@
 """Architectures: searchable backbones and candidate ops."""
 from .backbones import *  # noqa: F401,F403
 from .connectors import *  # noqa: F401,F403
+from .generators import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403

@@ -1,0 +1,78 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""The generator of ZSKT, `Zero-shot Knowledge Transfer via Adversarial
+Belief Matching <https://arxiv.org/abs/1905.09768>`_ (Micaelli & Storkey,
+NeurIPS 2019); reference code: https://github.com/polo5/ZeroShotKnowledgeTransfer.
+"""
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+
+from mmrazor.registry import MODELS
+
+from .base_generator import BaseGenerator
+
+
+@MODELS.register_module()
+class ZSKTGenerator(BaseGenerator):
+    """Generator of ZSKT's adversarial belief matching.
+
+    Noise -> linear -> (``hidden_channels``, s, s) with
+    ``s = img_size // scale_factor**2`` -> BN -> upsample -> conv-BN-LeakyReLU
+    -> upsample -> conv-BN-LeakyReLU (``hidden_channels // 2``) -> conv to 3
+    channels -> BN with affine parameters (no tanh, unlike
+    :class:`DAFLGenerator`).
+
+    Args:
+        img_size (int): Height and width of the generated images.
+        latent_dim (int): Dimension of the latent noise.
+        hidden_channels (int): Channels of the first feature map.
+        scale_factor (int): Factor of each of the two upsamplings.
+            Defaults to 2.
+        leaky_slope (float): Negative slope of the LeakyReLUs.
+            Defaults to 0.2.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+
+    Examples:
+        >>> gen = ZSKTGenerator(img_size=32, latent_dim=8, hidden_channels=4)
+        >>> gen(batch_size=2).shape
+        torch.Size([2, 3, 32, 32])
+    """
+
+    def __init__(self,
+                 img_size: int,
+                 latent_dim: int,
+                 hidden_channels: int,
+                 scale_factor: int = 2,
+                 leaky_slope: float = 0.2,
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(img_size, latent_dim, hidden_channels, scale_factor,
+                         init_cfg)
+        hidden = hidden_channels
+        self.linear = nn.Linear(latent_dim, hidden * self.init_size**2)
+        self.layers = nn.Sequential(
+            nn.BatchNorm2d(hidden),
+            nn.Upsample(scale_factor=scale_factor),
+            nn.Conv2d(hidden, hidden, 3, stride=1, padding=1),
+            nn.BatchNorm2d(hidden),
+            nn.LeakyReLU(leaky_slope, inplace=True),
+            nn.Upsample(scale_factor=scale_factor),
+            nn.Conv2d(hidden, hidden // 2, 3, stride=1, padding=1),
+            nn.BatchNorm2d(hidden // 2),
+            nn.LeakyReLU(leaky_slope, inplace=True),
+            nn.Conv2d(hidden // 2, 3, 3, stride=1, padding=1),
+            nn.BatchNorm2d(3, affine=True))
+
+    def forward(self,
+                data: Optional[torch.Tensor] = None,
+                batch_size: Optional[int] = None) -> torch.Tensor:
+        """Generate images from ``data`` or from ``batch_size`` fresh
+        noise samples (see :meth:`process_latent`).
+
+        Returns:
+            Tensor: Images of shape (N, 3, ``img_size``, ``img_size``).
+        """
+        x = self.linear(self.process_latent(data, batch_size))
+        x = x.view(x.size(0), self.hidden_channels, self.init_size,
+                   self.init_size)
+        return self.layers(x)

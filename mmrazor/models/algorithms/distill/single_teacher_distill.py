@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, BaseModule
 from mmengine.runner import load_checkpoint
 from mmengine.structures import BaseDataElement
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -40,7 +40,11 @@ def build_model(cfg, field: str, owner: str) -> BaseModel:
 
 def load_weights(model: nn.Module, checkpoint: str, field: str,
                  owner: str) -> None:
-    """Load ``checkpoint`` into ``model`` strictly (safe local loader)."""
+    """Load ``checkpoint`` into ``model`` strictly (safe local loader).
+
+    The model is then marked initialised, so that the runner's later
+    ``init_weights()`` call does not overwrite the loaded weights.
+    """
     try:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     except (OSError, RuntimeError) as e:
@@ -51,6 +55,8 @@ def load_weights(model: nn.Module, checkpoint: str, field: str,
             f'{field} model itself (convert a distillation checkpoint with '
             f'tools/model_converters/convert_distill_ckpt_to_student.py).'
         ) from e
+    if isinstance(model, BaseModule):
+        model._is_init = True
 
 
 def demo_inputs(shape: Optional[Sequence[int]]) -> Optional[torch.Tensor]:

@@ -83,6 +83,9 @@ def test_teacher_ckpt_is_loaded(tmp_path):
     path = str(tmp_path / 'teacher.pth')
     torch.save({'state_dict': teacher.state_dict()}, path)
     algo = kd(teacher_ckpt=path)
+    # The runner initialises the model after building it: the loaded
+    # teacher must survive that.
+    algo.init_weights()
     for key, value in teacher.state_dict().items():
         assert torch.equal(algo.teacher.state_dict()[key], value)
     wrong = str(tmp_path / 'wrong.pth')

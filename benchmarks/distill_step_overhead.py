@@ -59,21 +59,16 @@ so that idle OpenMP threads do not spin.
 import argparse
 import copy
 import cProfile
-import datetime
-import json
 import os
 import os.path as osp
-import platform
 import pstats
-import random
-import statistics
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-# Must be set before torch (OpenMP) is loaded to take effect.
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
-
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+# Sets OMP_WAIT_POLICY, so it comes before torch.
+import _common as common  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -120,15 +115,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--repeats', type=int, default=40, help='timed steps per variant')
     parser.add_argument(
         '--warmup', type=int, default=3, help='untimed steps per variant')
-    parser.add_argument(
-        '--threads', type=int, default=2, help='torch.set_num_threads')
-    parser.add_argument(
-        '--bootstrap',
-        type=int,
-        default=2000,
-        help='bootstrap resamples for the ratio interval')
-    parser.add_argument(
-        '--seed', type=int, default=0, help='seed of weights, data, bootstrap')
+    common.add_run_args(
+        parser, seed_help='seed of weights, data, bootstrap', bootstrap=True)
     parser.add_argument(
         '--control',
         action='store_true',
@@ -141,18 +129,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         metavar='N',
         help='after timing, profile N steps of each variant with cProfile '
         'and print where their cumulative times differ')
-    parser.add_argument(
-        '--json', metavar='PATH', help='write the figures to this file')
-    parser.add_argument(
-        '--strict',
-        action='store_true',
-        help='exit with status 1 also when the ratio exceeds the target '
-        f'({TARGET_RATIO})')
+    common.add_output_args(parser, TARGET_RATIO, 'the')
     args = parser.parse_args(argv)
-    for name in ('batch_size', 'input_size', 'teacher_width',
-                 'student_width', 'repeats', 'threads'):
-        if getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    common.require_positive(parser, args,
+                            ('batch_size', 'input_size', 'teacher_width',
+                             'student_width', 'repeats', 'threads'))
     if args.warmup < 0 or args.bootstrap < 0 or args.profile < 0:
         parser.error('--warmup, --bootstrap and --profile must be >= 0')
     if args.input_size < 8:
@@ -348,115 +329,6 @@ def check_parity(algo: nn.Module, optim_wrapper: Any, plain: PlainStep,
         parity_ok=max_diff <= PARITY_TOL)
 
 
-# --------------------------------------------------------------------------
-# Statistics (as in spos_supernet_vs_static.py)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Percentile ``q`` (0-100) of ``values``, interpolated linearly."""
-    data = sorted(values)
-    if len(data) == 1:
-        return data[0]
-    pos = (len(data) - 1) * q / 100.0
-    low = int(pos)
-    high = min(low + 1, len(data) - 1)
-    return data[low] + (data[high] - data[low]) * (pos - low)
-
-
-def summarize(wall: Sequence[float],
-              cpu: Sequence[float]) -> Dict[str, float]:
-    """Step-time statistics in milliseconds: ``n``, ``median_ms``,
-    ``p10_ms``, ``p90_ms``, ``min_ms``, ``mean_ms`` (wall clock) and
-    ``cpu_median_ms``."""
-    ms = [t * 1e3 for t in wall]
-    return dict(
-        n=len(ms),
-        median_ms=statistics.median(ms),
-        p10_ms=percentile(ms, 10),
-        p90_ms=percentile(ms, 90),
-        min_ms=min(ms),
-        mean_ms=statistics.fmean(ms),
-        cpu_median_ms=statistics.median(cpu) * 1e3)
-
-
-def bootstrap_ratio(num: Sequence[float], den: Sequence[float],
-                    resamples: int, seed: int) -> Optional[List[float]]:
-    """95% bootstrap interval of ``median(num) / median(den)``, resampling
-    the rounds (pairs measured back to back) together; None if
-    ``resamples`` is 0."""
-    if resamples == 0:
-        return None
-    rng = random.Random(seed)
-    n = len(num)
-    ratios = []
-    for _ in range(resamples):
-        idx = [rng.randrange(n) for _ in range(n)]
-        ratios.append(
-            statistics.median(num[i] for i in idx) /
-            statistics.median(den[i] for i in idx))
-    return [percentile(ratios, 2.5), percentile(ratios, 97.5)]
-
-
-def compare(num: Dict[str, List[float]], den: Dict[str, List[float]],
-            resamples: int, seed: int) -> Dict[str, Any]:
-    """Ratios ``num / den``: ``ratio_median`` (headline),
-    ``ratio_bootstrap95``, ``ratio_min``, ``ratio_paired_median``,
-    ``ratio_cpu_median``, ``within_target`` and ``verdict``."""
-    ratio = statistics.median(num['wall']) / statistics.median(den['wall'])
-    ci = bootstrap_ratio(num['wall'], den['wall'], resamples, seed)
-    result = dict(
-        ratio_median=ratio,
-        ratio_bootstrap95=ci,
-        ratio_min=min(num['wall']) / min(den['wall']),
-        ratio_paired_median=statistics.median(
-            a / b for a, b in zip(num['wall'], den['wall'])),
-        ratio_cpu_median=statistics.median(num['cpu']) /
-        statistics.median(den['cpu']),
-        within_target=ratio <= TARGET_RATIO)
-    if result['within_target']:
-        result['verdict'] = 'OK'
-    elif ci is not None and ci[0] <= TARGET_RATIO:
-        result['verdict'] = 'above target, within noise'
-    else:
-        result['verdict'] = 'ABOVE TARGET'
-    return result
-
-
-# --------------------------------------------------------------------------
-# Timing
-
-
-def time_steps(steps: Dict[str, Callable[[], Any]], repeats: int,
-               warmup: int) -> Dict[str, Dict[str, List[float]]]:
-    """Time one call of every step function per round, interleaved.
-
-    The order rotates every round (AB, BA, ... or ABC, BCA, CAB, ...), and
-    every step is timed with the wall clock and with the CPU time of the
-    process (all threads).
-
-    Returns:
-        dict: ``{name: {'wall': [s], 'cpu': [s]}}``, one value per round.
-    """
-    names = list(steps)
-    for _ in range(warmup):
-        for name in names:
-            steps[name]()
-    times: Dict[str, Dict[str, List[float]]] = {
-        name: dict(wall=[], cpu=[])
-        for name in names
-    }
-    for i in range(repeats):
-        shift = i % len(names)
-        for name in names[shift:] + names[:shift]:
-            cpu_start = time.process_time()
-            start = time.perf_counter()
-            steps[name]()
-            end = time.perf_counter()
-            times[name]['cpu'].append(time.process_time() - cpu_start)
-            times[name]['wall'].append(end - start)
-    return times
-
-
 def profile_steps(steps: Dict[str, Callable[[], Any]], n: int,
                   top: int = 20) -> Dict[str, Any]:
     """cProfile ``n`` steps of ``distill`` and ``plain``.
@@ -517,30 +389,16 @@ def format_report(report: Dict[str, Any]) -> str:
         f'{"OK" if par["parity_ok"] else "FAIL"}; losses ' + ', '.join(
             f'{k} {v:.4f}' for k, v in par['losses'].items()),
     ]
-    header = (f'  {"variant":>9} {"median ms":>10} {"p10 ms":>9} '
-              f'{"p90 ms":>9} {"min ms":>9} {"cpu ms":>9}')
+    header = f'  {"variant":>9} {common.STATS_HEADER}'
     lines += [header, '  ' + '-' * (len(header) - 2)]
     for name, s in report['stats'].items():
-        lines.append(f'  {name:>9} {s["median_ms"]:>10.2f} '
-                     f'{s["p10_ms"]:>9.2f} {s["p90_ms"]:>9.2f} '
-                     f'{s["min_ms"]:>9.2f} {s["cpu_median_ms"]:>9.2f}')
+        lines.append(f'  {name:>9} {common.stats_cells(s)}')
 
-    def ratio_lines(label: str, r: Dict[str, Any], judge: bool) -> List[str]:
-        ci = r['ratio_bootstrap95']
-        ci_text = f' [bootstrap 95% {ci[0]:.3f}-{ci[1]:.3f}]' if ci else ''
-        tail = (f' (target <= {TARGET_RATIO}) -> {r["verdict"]}'
-                if judge else ' (noise floor)')
-        return [
-            f'  ratio {label} of medians {r["ratio_median"]:.3f}'
-            f'{ci_text}{tail}',
-            f'  sanity ratios: min {r["ratio_min"]:.3f}, median of pairs '
-            f'{r["ratio_paired_median"]:.3f}, cpu time '
-            f'{r["ratio_cpu_median"]:.3f}'
-        ]
-
-    lines += ratio_lines('distill/plain', report['ratio'], True)
+    lines += common.ratio_lines('distill/plain', report['ratio'],
+                                TARGET_RATIO)
     if 'control' in report:
-        lines += ratio_lines('plain_copy/plain', report['control'], False)
+        lines += common.ratio_lines('plain_copy/plain', report['control'],
+                                    None)
     if 'profile' in report:
         prof = report['profile']
         lines.append(
@@ -578,11 +436,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     import mmrazor  # noqa: F401  (registers the mmrazor modules)
 
     args = parse_args(argv)
-    if args.json and osp.exists(args.json):
-        raise FileExistsError(f'{args.json} already exists; choose another '
-                              '--json path')
-    torch.set_num_threads(args.threads)
-    random.seed(args.seed)
+    common.check_new_path(args.json)
+    common.setup_torch(args.threads, args.seed)
 
     start = time.perf_counter()
     teacher, student = build_models(args)
@@ -611,16 +466,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         steps['plain_copy'] = lambda: plain_copy(data)
 
     meta = dict(
-        date=datetime.datetime.now().astimezone().isoformat(
-            timespec='seconds'),
-        torch=torch.__version__,
-        python=platform.python_version(),
-        machine=platform.machine(),
-        processor=platform.processor(),
-        cpu_count=os.cpu_count(),
-        load_avg=os.getloadavg() if hasattr(os, 'getloadavg') else None,
-        threads=torch.get_num_threads(),
-        omp_wait_policy=os.environ.get('OMP_WAIT_POLICY'),
+        common.machine_meta(load_avg=True),
         batch_size=args.batch_size,
         input_size=args.input_size,
         teacher_width=args.teacher_width,
@@ -634,25 +480,24 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         target_ratio=TARGET_RATIO,
         strict=args.strict,
         build_s=build_s)
-    print(f'torch {meta["torch"]}, threads {meta["threads"]}, '
-          f'{meta["cpu_count"]} CPUs, OMP_WAIT_POLICY='
-          f'{meta["omp_wait_policy"]}; batch {args.batch_size}, input '
+    print(f'{common.machine_line(meta)}; batch {args.batch_size}, input '
           f'{args.input_size}x{args.input_size}, teacher width '
           f'{args.teacher_width}, student width {args.student_width}; '
           f'repeats {args.repeats}, warmup {args.warmup}; built in '
           f'{build_s:.1f} s')
 
-    times = time_steps(steps, args.repeats, args.warmup)
+    times = common.time_rounds(steps, args.repeats, args.warmup)
     report: Dict[str, Any] = dict(meta=meta, parity=parity)
     report['stats'] = {
-        name: summarize(t['wall'], t['cpu'])
+        name: common.summarize(t['wall'], t['cpu'])
         for name, t in times.items()
     }
-    report['ratio'] = compare(times['distill'], times['plain'],
-                              args.bootstrap, args.seed)
+    report['ratio'] = common.compare(times['distill'], times['plain'],
+                                     args.bootstrap, args.seed, TARGET_RATIO)
     if args.control:
-        report['control'] = compare(times['plain_copy'], times['plain'],
-                                    args.bootstrap, args.seed)
+        report['control'] = common.compare(times['plain_copy'],
+                                           times['plain'], args.bootstrap,
+                                           args.seed, TARGET_RATIO)
     if args.profile:
         report['profile'] = profile_steps(steps, args.profile)
     report['times_s'] = times
@@ -661,13 +506,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     print(format_report(report))
 
     if args.json:
-        if osp.exists(args.json):
-            raise FileExistsError(f'{args.json} already exists; choose '
-                                  'another --json path')
-        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-        with open(args.json, 'w') as f:
-            json.dump(report, f, indent=2)
-        print(f'figures written to {args.json}')
+        common.write_json(args.json, report, announce=True)
     return report
 
 

@@ -35,8 +35,6 @@ Timings on a shared machine are noisy: compare the ratios, which are orders
 of magnitude apart, not the absolute times.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import platform
 import random
@@ -46,15 +44,13 @@ import time
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-# Must be set before torch (OpenMP) is loaded to take effect.
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
-
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+# Sets OMP_WAIT_POLICY, so it comes before torch.
+import _common as common  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', 'nas', 'mmcls', 'spos',
-                          'spos_shufflenet_supernet_8xb128_in1k.py')
+DEFAULT_CONFIG = common.SPOS_CONFIG
 TOL = 1e-6
 METHODS = ('table', 'meta', 'cpu')
 
@@ -85,36 +81,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '(default: all)')
     parser.add_argument(
         '--input-size', type=int, default=224, help='input height/width')
-    parser.add_argument(
-        '--threads', type=int, default=2, help='torch.set_num_threads')
-    parser.add_argument(
-        '--seed', type=int, default=0, help='seed of the random subnets')
-    parser.add_argument(
-        '--json', metavar='PATH', help='write the figures to this file')
+    common.add_run_args(
+        parser, seed_help='seed of the random subnets', bootstrap=False)
+    common.add_output_args(parser)
     args = parser.parse_args(argv)
-    for name in ('num', 'input_size', 'threads'):
-        if getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    common.require_positive(parser, args, ('num', 'input_size', 'threads'))
     if args.cpu_num is None:
         args.cpu_num = args.num
     if not 0 <= args.cpu_num <= args.num:
         parser.error(f'--cpu-num must be in [0, --num={args.num}], but got '
                      f'{args.cpu_num}')
     return args
-
-
-def build_supernet(config: str) -> nn.Module:
-    """Build the ``supernet`` classifier of ``config`` in eval mode."""
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-
-    import mmrazor  # noqa: F401  (registers the mmrazor modules)
-    from mmrazor.registry import MODELS
-
-    cfg = Config.fromfile(config)
-    with DefaultScope.overwrite_default_scope('mmcls'):
-        model = MODELS.build(cfg.supernet)
-    return model.eval()
 
 
 def _timed(fn: Callable[[], Any]) -> tuple:
@@ -185,7 +162,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     torch.set_num_threads(args.threads)
     from mmrazor.models import NasMutator, ResourceEstimator
 
-    supernet = build_supernet(args.config)
+    supernet = common.build_supernet(args.config)
     mutator = NasMutator()
     mutator.prepare_from_supernet(supernet)
     shape = (1, 3, args.input_size, args.input_size)
@@ -250,12 +227,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     )
     print(format_report(report))
     if args.json:
-        if osp.exists(args.json):
-            raise FileExistsError(f'{args.json} already exists; choose '
-                                  'another --json path')
-        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-        with open(args.json, 'w') as f:
-            json.dump(report, f, indent=2)
+        common.write_json(args.json, report, announce=False)
     return report
 
 

@@ -43,26 +43,21 @@ idle OpenMP threads do not spin.
 """
 import argparse
 import copy
-import datetime
-import json
-import os
 import os.path as osp
-import platform
-import random
-import statistics
 import sys
 import time
+from functools import partial
 from typing import Any, Dict, List, Optional, Sequence
 
-# Must be set before torch (OpenMP) is loaded to take effect.
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
-
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+# Sets OMP_WAIT_POLICY, so it comes before torch.
+import _common as common  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SPOS_DIR = osp.join(REPO_ROOT, 'configs', 'nas', 'mmcls', 'spos')
-DEFAULT_CONFIG = osp.join(SPOS_DIR, 'spos_shufflenet_supernet_8xb128_in1k.py')
+REPO_ROOT = common.REPO_ROOT
+SPOS_DIR = common.SPOS_DIR
+DEFAULT_CONFIG = common.SPOS_CONFIG
 DEFAULT_SUBNET = osp.join(SPOS_DIR, 'SPOS_SUBNET.yaml')
 PARITY_TOL = 1e-5
 TARGET_RATIO = 1.03
@@ -121,62 +116,24 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         type=int,
         default=5,
         help='untimed forwards per model and batch size')
-    parser.add_argument(
-        '--threads', type=int, default=2, help='torch.set_num_threads')
-    parser.add_argument(
-        '--bootstrap',
-        type=int,
-        default=2000,
-        help='bootstrap resamples for the ratio interval')
-    parser.add_argument(
-        '--seed',
-        type=int,
-        default=0,
-        help='seed of the weights, inputs, random subnets and bootstrap')
+    common.add_run_args(
+        parser,
+        seed_help='seed of the weights, inputs, random subnets and bootstrap',
+        bootstrap=True)
     parser.add_argument(
         '--control',
         action='store_true',
         help='also time a deep copy of the static model and report its '
         'ratio to the static model (A/A test: the noise floor of the '
         'machine); costs 50%% more time')
-    parser.add_argument(
-        '--json', metavar='PATH', help='write the figures to this file')
-    parser.add_argument(
-        '--strict',
-        action='store_true',
-        help='exit with status 1 also when a ratio exceeds the target '
-        f'({TARGET_RATIO})')
+    common.add_output_args(parser, TARGET_RATIO, 'a')
     args = parser.parse_args(argv)
-    for name in ('repeats', 'input_size', 'threads'):
-        if getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    common.require_positive(parser, args, ('repeats', 'input_size', 'threads'))
     if args.warmup < 0 or args.random < 0 or args.bootstrap < 0:
         parser.error('--warmup, --random and --bootstrap must be >= 0')
     if any(b < 1 for b in args.batch_sizes):
         parser.error('--batch-sizes must be >= 1')
     return args
-
-
-def build_supernet(config: str) -> nn.Module:
-    """Build the ``supernet`` classifier of ``config`` in eval mode.
-
-    Args:
-        config (str): Path of a config that defines ``supernet``.
-
-    Returns:
-        nn.Module: The supernet (random weights, eval mode).
-    """
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-
-    import mmrazor  # noqa: F401  (registers the mmrazor modules)
-    from mmrazor.registry import MODELS
-
-    cfg = Config.fromfile(config)
-    # The config's modules are mmcls ones unless they name another scope.
-    with DefaultScope.overwrite_default_scope('mmcls'):
-        model = MODELS.build(cfg.supernet)
-    return model.eval()
 
 
 def make_static(supernet: nn.Module, choices: Dict[str, Any],
@@ -224,144 +181,6 @@ def count_module_calls(model: nn.Module, x: torch.Tensor) -> int:
     return calls[0]
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """Percentile ``q`` (0-100) of ``values``, interpolated linearly."""
-    data = sorted(values)
-    if len(data) == 1:
-        return data[0]
-    pos = (len(data) - 1) * q / 100.0
-    low = int(pos)
-    high = min(low + 1, len(data) - 1)
-    return data[low] + (data[high] - data[low]) * (pos - low)
-
-
-def summarize(wall: Sequence[float],
-              cpu: Sequence[float]) -> Dict[str, float]:
-    """Latency statistics, in milliseconds.
-
-    Args:
-        wall (Sequence[float]): Wall-clock times, in seconds.
-        cpu (Sequence[float]): CPU times, in seconds.
-
-    Returns:
-        dict: ``n``, ``median_ms``, ``p10_ms``, ``p90_ms``, ``min_ms`` and
-        ``mean_ms`` of the wall-clock times, and ``cpu_median_ms``.
-    """
-    ms = [t * 1e3 for t in wall]
-    return dict(
-        n=len(ms),
-        median_ms=statistics.median(ms),
-        p10_ms=percentile(ms, 10),
-        p90_ms=percentile(ms, 90),
-        min_ms=min(ms),
-        mean_ms=statistics.fmean(ms),
-        cpu_median_ms=statistics.median(cpu) * 1e3)
-
-
-def bootstrap_ratio(num: Sequence[float], den: Sequence[float],
-                    resamples: int, seed: int) -> Optional[List[float]]:
-    """95% bootstrap interval of ``median(num) / median(den)``.
-
-    The pairs ``(num[i], den[i])`` are resampled together, since they were
-    measured back to back.
-
-    Returns:
-        list[float] | None: ``[low, high]``, or None if ``resamples`` is 0.
-    """
-    if resamples == 0:
-        return None
-    rng = random.Random(seed)
-    n = len(num)
-    ratios = []
-    for _ in range(resamples):
-        idx = [rng.randrange(n) for _ in range(n)]
-        ratios.append(
-            statistics.median(num[i] for i in idx) /
-            statistics.median(den[i] for i in idx))
-    return [percentile(ratios, 2.5), percentile(ratios, 97.5)]
-
-
-def verdict(entry: Dict[str, Any]) -> str:
-    """Judge a batch size's ratio of medians against the target.
-
-    Returns:
-        str: ``'OK'``; ``'above target, within noise'`` when the bootstrap
-        interval still reaches the target; else ``'ABOVE TARGET'``.
-    """
-    if entry['within_target']:
-        return 'OK'
-    ci = entry['ratio_bootstrap95']
-    if ci is not None and ci[0] <= TARGET_RATIO:
-        return 'above target, within noise'
-    return 'ABOVE TARGET'
-
-
-def time_models(models: Dict[str, nn.Module], x: torch.Tensor, repeats: int,
-                warmup: int) -> Dict[str, Dict[str, List[float]]]:
-    """Time ``model(x)`` for every model, interleaved.
-
-    Each of the ``repeats`` rounds runs every model once, rotating which one
-    goes first (AB, BA, AB, ... for two models), so that none always runs
-    right after the same other one. Every forward is timed with the wall
-    clock (``time.perf_counter``) and with the CPU time of the process, all
-    threads together (``time.process_time``), which other processes on a
-    shared machine disturb less.
-
-    Args:
-        models (dict[str, nn.Module]): The models by name.
-        x (torch.Tensor): The input.
-        repeats (int): Timed rounds.
-        warmup (int): Untimed rounds first.
-
-    Returns:
-        dict: ``{name: {'wall': [s], 'cpu': [s]}}``, one value per round.
-    """
-    names = list(models)
-    for _ in range(warmup):
-        for name in names:
-            models[name](x)
-    times: Dict[str, Dict[str, List[float]]] = {
-        name: dict(wall=[], cpu=[])
-        for name in names
-    }
-    for i in range(repeats):
-        shift = i % len(names)
-        for name in names[shift:] + names[:shift]:
-            cpu_start = time.process_time()
-            start = time.perf_counter()
-            models[name](x)
-            end = time.perf_counter()
-            times[name]['cpu'].append(time.process_time() - cpu_start)
-            times[name]['wall'].append(end - start)
-    return times
-
-
-def compare(num: Dict[str, List[float]], den: Dict[str, List[float]],
-            resamples: int, seed: int) -> Dict[str, Any]:
-    """Ratios ``num / den`` of two models timed by :func:`time_models`.
-
-    Returns:
-        dict: ``ratio_median`` (of the wall-clock medians, the headline
-        figure), ``ratio_bootstrap95``, ``ratio_min`` (of the minima),
-        ``ratio_paired_median`` (median of the per-round ratios),
-        ``ratio_cpu_median`` (of the CPU-time medians), ``within_target``
-        and ``verdict``.
-    """
-    ratio = statistics.median(num['wall']) / statistics.median(den['wall'])
-    result = dict(
-        ratio_median=ratio,
-        ratio_bootstrap95=bootstrap_ratio(num['wall'], den['wall'],
-                                          resamples, seed),
-        ratio_min=min(num['wall']) / min(den['wall']),
-        ratio_paired_median=statistics.median(
-            a / b for a, b in zip(num['wall'], den['wall'])),
-        ratio_cpu_median=statistics.median(num['cpu']) /
-        statistics.median(den['cpu']),
-        within_target=ratio <= TARGET_RATIO)
-    result['verdict'] = verdict(result)
-    return result
-
-
 def bench_subnet(supernet: nn.Module, static: nn.Module,
                  args: argparse.Namespace, seed: int) -> Dict[str, Any]:
     """Check parity and time one subnet at every batch size.
@@ -398,19 +217,23 @@ def bench_subnet(supernet: nn.Module, static: nn.Module,
                 result['module_calls'] = dict(
                     supernet=count_module_calls(supernet, x),
                     static=count_module_calls(static, x))
-            times = time_models(models, x, args.repeats, args.warmup)
+            times = common.time_rounds(
+                {name: partial(model, x)
+                 for name, model in models.items()}, args.repeats,
+                args.warmup)
             entry: Dict[str, Any] = dict(batch_size=bs, max_abs_diff=diff)
             entry['stats'] = {
-                name: summarize(t['wall'], t['cpu'])
+                name: common.summarize(t['wall'], t['cpu'])
                 for name, t in times.items()
             }
             entry.update(
-                compare(times['supernet'], times['static'], args.bootstrap,
-                        seed))
+                common.compare(times['supernet'], times['static'],
+                               args.bootstrap, seed, TARGET_RATIO))
             if args.control:
-                entry['control'] = compare(times['static_copy'],
-                                           times['static'], args.bootstrap,
-                                           seed)
+                entry['control'] = common.compare(times['static_copy'],
+                                                  times['static'],
+                                                  args.bootstrap, seed,
+                                                  TARGET_RATIO)
             result['batches'][str(bs)] = entry
     result['max_abs_diff'] = max_diff
     result['parity_ok'] = max_diff <= PARITY_TOL
@@ -419,17 +242,9 @@ def bench_subnet(supernet: nn.Module, static: nn.Module,
 
 def _ratio_lines(label: str, bs: int, ratios: Dict[str, Any],
                  judge: bool) -> List[str]:
-    ci = ratios['ratio_bootstrap95']
-    ci_text = f' [bootstrap 95% {ci[0]:.3f}-{ci[1]:.3f}]' if ci else ''
-    verdict_text = (f' (target <= {TARGET_RATIO}) -> {ratios["verdict"]}'
-                    if judge else ' (noise floor)')
-    return [
-        f'  {bs:>5} ratio {label} of medians '
-        f'{ratios["ratio_median"]:.3f}{ci_text}{verdict_text}',
-        f'  {"":>5} sanity ratios: min {ratios["ratio_min"]:.3f}, '
-        f'median of pairs {ratios["ratio_paired_median"]:.3f}, '
-        f'cpu time {ratios["ratio_cpu_median"]:.3f}'
-    ]
+    return common.ratio_lines(label, ratios,
+                              TARGET_RATIO if judge else None, f'{bs:>5} ',
+                              ' ' * 6)
 
 
 def format_table(name: str, result: Dict[str, Any]) -> str:
@@ -443,17 +258,14 @@ def format_table(name: str, result: Dict[str, Any]) -> str:
         f'  module calls per forward: supernet {calls["supernet"]}, '
         f'static {calls["static"]}',
     ]
-    header = (f'  {"batch":>5} {"model":>11} {"median ms":>10} '
-              f'{"p10 ms":>9} {"p90 ms":>9} {"min ms":>9} {"cpu ms":>9}')
+    header = f'  {"batch":>5} {"model":>11} {common.STATS_HEADER}'
     lines.append(header)
     lines.append('  ' + '-' * (len(header) - 2))
     for entry in result['batches'].values():
         bs = entry['batch_size']
         for model, s in entry['stats'].items():
-            lines.append(f'  {bs:>5} {model:>11} '
-                         f'{s["median_ms"]:>10.2f} {s["p10_ms"]:>9.2f} '
-                         f'{s["p90_ms"]:>9.2f} {s["min_ms"]:>9.2f} '
-                         f'{s["cpu_median_ms"]:>9.2f}')
+            lines.append(
+                f'  {bs:>5} {model:>11} {common.stats_cells(s)}')
         lines += _ratio_lines('supernet/static', bs, entry, judge=True)
         if 'control' in entry:
             lines += _ratio_lines('static_copy/static', bs, entry['control'],
@@ -479,12 +291,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     from mmrazor.structures.subnet import load_subnet_dict, subnet_to_choices
 
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
+    common.setup_torch(args.threads, args.seed)
 
     start = time.perf_counter()
-    supernet = build_supernet(args.config)
+    supernet = common.build_supernet(args.config)
     mutator = NasMutator()
     mutator.prepare_from_supernet(supernet)
     build_s = time.perf_counter() - start
@@ -501,15 +311,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         }
 
     meta = dict(
-        date=datetime.datetime.now().astimezone().isoformat(
-            timespec='seconds'),
-        torch=torch.__version__,
-        python=platform.python_version(),
-        machine=platform.machine(),
-        processor=platform.processor(),
-        cpu_count=os.cpu_count(),
-        threads=torch.get_num_threads(),
-        omp_wait_policy=os.environ.get('OMP_WAIT_POLICY'),
+        common.machine_meta(),
         config=osp.relpath(args.config, REPO_ROOT),
         subnet=(f'{args.random} random (seed {args.seed})'
                 if args.random else osp.relpath(args.subnet, REPO_ROOT)),
@@ -523,9 +325,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         target_ratio=TARGET_RATIO,
         strict=args.strict,
         build_s=build_s)
-    print(f'torch {meta["torch"]}, threads {meta["threads"]}, '
-          f'{meta["cpu_count"]} CPUs, '
-          f'OMP_WAIT_POLICY={meta["omp_wait_policy"]}; input '
+    print(f'{common.machine_line(meta)}; input '
           f'{args.input_size}x{args.input_size}, repeats '
           f'{args.repeats}, warmup {args.warmup}; supernet built in '
           f'{build_s:.1f} s')
@@ -556,13 +356,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     print(f'max abs diff {report["max_abs_diff"]:.3e}, worst ratio of '
           f'medians {report["worst_ratio"]:.3f} (target <= {TARGET_RATIO})')
     if args.json:
-        if osp.exists(args.json):
-            raise FileExistsError(f'{args.json} already exists; choose '
-                                  'another --json path')
-        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-        with open(args.json, 'w') as f:
-            json.dump(report, f, indent=2)
-        print(f'figures written to {args.json}')
+        common.write_json(args.json, report, announce=True)
     return report
 
 

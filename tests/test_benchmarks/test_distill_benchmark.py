@@ -1,27 +1,13 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Smoke test of benchmarks/distill_step_overhead.py (no timing checks)."""
-import importlib.util
 import json
 import math
-import os.path as osp
 
 import pytest
 
-SCRIPT = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-    'benchmarks', 'distill_step_overhead.py')
 
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location('distill_step_overhead',
-                                                  SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_distill_benchmark_tiny(tmp_path, capsys):
-    bench = _load_script()
+def test_distill_benchmark_tiny(load_script, tmp_path, capsys):
+    bench = load_script('distill_step_overhead')
     out_json = tmp_path / 'figures.json'
     report = bench.main([
         '--batch-size', '2', '--input-size', '16', '--teacher-width', '8',
@@ -60,8 +46,8 @@ def test_distill_benchmark_tiny(tmp_path, capsys):
         bench.main(['--repeats', '1', '--json', str(out_json)])
 
 
-def test_distill_benchmark_help(capsys):
-    bench = _load_script()
+def test_distill_benchmark_help(load_script, capsys):
+    bench = load_script('distill_step_overhead')
     with pytest.raises(SystemExit) as exc:
         bench.parse_args(['--help'])
     assert exc.value.code == 0

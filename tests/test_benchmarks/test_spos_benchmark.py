@@ -1,25 +1,11 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Smoke test of benchmarks/spos_supernet_vs_static.py (no timing checks)."""
-import importlib.util
 import json
 import math
-import os.path as osp
-
-SCRIPT = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-    'benchmarks', 'spos_supernet_vs_static.py')
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location('spos_supernet_vs_static',
-                                                  SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_spos_benchmark_tiny(tmp_path, capsys):
-    bench = _load_script()
+def test_spos_benchmark_tiny(load_script, tmp_path, capsys):
+    bench = load_script('spos_supernet_vs_static')
     out_json = tmp_path / 'figures.json'
     report = bench.main([
         '--batch-sizes', '1', '--repeats', '2', '--warmup', '0',
@@ -54,8 +40,8 @@ def test_spos_benchmark_tiny(tmp_path, capsys):
     assert saved['subnets'].keys() == report['subnets'].keys()
 
 
-def test_spos_benchmark_help(capsys):
-    bench = _load_script()
+def test_spos_benchmark_help(load_script, capsys):
+    bench = load_script('spos_supernet_vs_static')
     try:
         bench.parse_args(['--help'])
     except SystemExit as exc:

@@ -3,7 +3,8 @@
 from typing import Dict, Sequence
 
 import torch
-from mmengine.runner import ValLoop
+from mmengine.runner import ValLoop, autocast
+from mmengine.runner.loops import _parse_losses
 
 from mmrazor.registry import LOOPS
 
@@ -38,6 +39,8 @@ class SingleTeacherDistillValLoop(ValLoop):
         for idx, data_batch in enumerate(self.dataloader):
             self.run_iter(idx, data_batch)
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        if self.val_loss:
+            metrics.update(_parse_losses(self.val_loss, 'val'))
         for data_batch in self.dataloader:
             self.run_teacher_iter(data_batch)
         teacher_metrics = self.evaluator.evaluate(
@@ -53,5 +56,6 @@ class SingleTeacherDistillValLoop(ValLoop):
         """Predict one batch with the teacher and feed the evaluator."""
         model = unwrap(self.runner.model)
         data = model.data_preprocessor(data_batch, False)
-        outputs = model.teacher(**data, mode='predict')
+        with autocast(enabled=self.fp16):
+            outputs = model.teacher(**data, mode='predict')
         self.evaluator.process(data_samples=outputs, data_batch=data_batch)

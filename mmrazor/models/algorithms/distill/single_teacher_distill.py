@@ -207,13 +207,22 @@ class SingleTeacherDistill(BaseAlgorithm):
 
         if not bool(self.distillation_stopped):
             losses.update(self.distiller.compute_distill_losses())
+        # Free this batch's feature maps (and their graphs) now, not at the
+        # next step: they would otherwise live through validation.
+        self.distiller.student_recorders.reset_data()
+        self.distiller.teacher_recorders.reset_data()
         return losses
 
     def train(self, mode: bool = True) -> 'SingleTeacherDistill':
-        """Set the mode; with ``teacher_norm_eval`` the teacher's BN layers
-        stay in eval mode."""
+        """Set the mode. A frozen teacher always stays in eval mode; a
+        trainable one keeps its BN layers in eval mode with
+        ``teacher_norm_eval``."""
         super().train(mode)
-        if mode and self.teacher_norm_eval:
+        if mode and not self.teacher_trainable:
+            # A frozen teacher gives deterministic targets: no dropout or
+            # drop-path, BN with its running statistics.
+            self.teacher.eval()
+        elif mode and self.teacher_norm_eval:
             for module in self.teacher.modules():
                 if isinstance(module, _BatchNorm):
                     module.eval()

@@ -187,3 +187,20 @@ def test_ofd_inits_margins_from_teacher_bn():
             architecture=classifier(8), teacher=classifier(16),
             distiller=ofd_distiller(t_source='backbone.layer4.0.conv1'),
             demo_input_shape=None)
+
+
+def test_frozen_teacher_stays_in_eval_mode_and_records_are_freed():
+    algo = kd()
+    algo.train()
+    assert not any(m.training for m in algo.teacher.modules())
+    assert algo.architecture.training
+    batch = algo.data_preprocessor(
+        dict(inputs=[torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8)
+                     for _ in range(2)],
+             data_samples=[ClsDataSample().set_gt_label(i) for i in (0, 1)]),
+        True)
+    algo(batch['inputs'], batch['data_samples'], mode='loss')
+    for manager in (algo.distiller.student_recorders,
+                    algo.distiller.teacher_recorders):
+        for name in ('fc', ):
+            assert not manager.get_recorder(name).data_buffer

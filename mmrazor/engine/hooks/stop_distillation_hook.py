@@ -17,6 +17,9 @@ class StopDistillHook(Hook):
     :meth:`SingleTeacherDistill.stop_distillation`), whose flag is a
     buffer, so a resumed run stays stopped.
 
+    Once stopped, trainable connectors get no gradient: under DDP set
+    ``find_unused_parameters = True`` in the config.
+
     Args:
         stop_epoch (int): The first epoch without distill losses.
     """

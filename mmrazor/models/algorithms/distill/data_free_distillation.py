@@ -239,6 +239,9 @@ class DataFreeDistillation(BaseAlgorithm):
                         images: torch.Tensor,
                         teacher_grad: bool) -> Dict[str, torch.Tensor]:
         """Run the recorded models on ``images``; return the losses."""
+        # Under a per-submodule DDP wrapper a distiller with trainable
+        # parts is wrapped too: use the module inside.
+        distiller = getattr(distiller, 'module', distiller)
         if distiller.teacher_recorders.recorders:
             grad = contextlib.nullcontext() if teacher_grad \
                 else torch.no_grad()

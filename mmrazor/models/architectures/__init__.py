@@ -2,5 +2,6 @@
 """Architectures: searchable backbones and candidate ops."""
 from .backbones import *  # noqa: F401,F403
 from .connectors import *  # noqa: F401,F403
+from .dynamic_ops import *  # noqa: F401,F403
 from .generators import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403

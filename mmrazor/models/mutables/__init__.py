@@ -1,7 +1,22 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Mutables: what can change in a supernet."""
 from .base_mutable import BaseMutable
+from .derived_mutable import DerivedMutable, make_divisible
+from .mutable_channel import (
+                              MutableChannel,
+                              MutableChannelContainer,
+                              OneShotMutableChannel,
+                              SequentialMutableChannel,
+                              SimpleMutableChannel,
+                              SquentialMutableChannel,
+)
 from .mutable_module import OneShotMutableOP
 from .mutable_value import OneShotMutableValue
 
-__all__ = ['BaseMutable', 'OneShotMutableOP', 'OneShotMutableValue']
+__all__ = [
+    'BaseMutable', 'OneShotMutableOP', 'OneShotMutableValue',
+    'DerivedMutable', 'make_divisible', 'MutableChannel',
+    'MutableChannelContainer', 'OneShotMutableChannel',
+    'SequentialMutableChannel', 'SimpleMutableChannel',
+    'SquentialMutableChannel'
+]

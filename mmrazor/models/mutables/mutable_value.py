@@ -42,7 +42,7 @@ class OneShotMutableValue(BaseMutable):
         if not isinstance(value_list, (list, tuple)) or len(value_list) == 0:
             raise ValueError('OneShotMutableValue: `value_list` must be a '
                              f'non-empty list, but got {value_list!r}')
-        if len(set(value_list)) != len(value_list):
+        if any(v in value_list[:i] for i, v in enumerate(value_list)):
             raise ValueError('OneShotMutableValue: `value_list` must not '
                              f'hold duplicates, but got {value_list!r}')
         self._value_list = list(value_list)

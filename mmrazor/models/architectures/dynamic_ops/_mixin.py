@@ -1,0 +1,76 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""What every dynamic op shares: mutable attributes and static export."""
+from typing import Any, Optional, Tuple
+
+import torch.nn as nn
+
+from mmrazor.models.mutables.mutable_channel import ChannelIndex
+
+_CHANNEL_ATTRS = ('in_channels', 'out_channels', 'num_features')
+
+
+class DynamicOpMixin:
+    """Mutable attributes for a subclass of a static ``torch.nn`` op.
+
+    A dynamic op is its static counterpart (same parameters, same
+    ``state_dict``) plus ``mutable_attrs``: mutables registered for some of
+    its attributes (``in_channels``, ``out_channels``, ``kernel_size``,
+    ``depth``...). On each forward it runs the sub-shape the mutables choose
+    by slicing its parameters; ``to_static_op`` returns the plain op of that
+    sub-shape, and ``convert_from`` builds the dynamic op from a static one.
+
+    Subclasses list ``accepted_mutable_attrs`` and call
+    :meth:`_init_mutable_attrs` in ``__init__``.
+    """
+
+    accepted_mutable_attrs: Tuple[str, ...] = ()
+
+    def _init_mutable_attrs(self) -> None:
+        self.mutable_attrs = nn.ModuleDict()
+
+    def register_mutable_attr(self, attr: str, mutable: Any) -> None:
+        """Let ``mutable`` decide attribute ``attr`` of this op.
+
+        Args:
+            attr (str): One of ``accepted_mutable_attrs``.
+            mutable: A mutable (channel mutables must have ``num_channels``
+                equal to the op's size of that attribute).
+        """
+        name = type(self).__name__
+        if attr not in self.accepted_mutable_attrs:
+            raise ValueError(
+                f'{name} has no mutable attribute {attr!r}; it accepts '
+                f'{list(self.accepted_mutable_attrs)}')
+        if attr in _CHANNEL_ATTRS:
+            full = self._full_channels(attr)
+            if getattr(mutable, 'num_channels', None) != full:
+                raise ValueError(
+                    f'{name}: the mutable for {attr!r} has num_channels='
+                    f'{getattr(mutable, "num_channels", None)!r}, but the op '
+                    f'has {full} {attr}')
+        self._check_mutable_attr(attr, mutable)
+        self.mutable_attrs[attr] = mutable
+
+    def _full_channels(self, attr: str) -> int:
+        return getattr(self, attr)
+
+    def _check_mutable_attr(self, attr: str, mutable: Any) -> None:
+        """Extra checks of a subclass; raise ValueError when unfit."""
+
+    def get_mutable_attr(self, attr: str) -> Optional[Any]:
+        """The mutable registered for ``attr``, or None."""
+        return self.mutable_attrs._modules.get(attr)
+
+    def channel_index(self, attr: str) -> ChannelIndex:
+        """Active-channel index of ``attr`` (None: all channels)."""
+        mutable = self.mutable_attrs._modules.get(attr)
+        return None if mutable is None else mutable.activated_index
+
+    def to_static_op(self) -> nn.Module:
+        """The plain op of the current sub-shape, with copied weights."""
+        raise NotImplementedError
+
+    @classmethod
+    def convert_from(cls, module: nn.Module) -> nn.Module:
+        """Build the dynamic op from a static one, with the same weights."""
+        raise NotImplementedError

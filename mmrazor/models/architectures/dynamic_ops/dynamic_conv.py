@@ -1,0 +1,203 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Dynamic 2d convolutions: elastic channels, and kernel size."""
+from typing import Any, List, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmrazor.models.mutables.mutable_channel import num_selected, select
+from mmrazor.registry import MODELS
+
+from ._mixin import DynamicOpMixin
+
+
+def _same_padding(kernel_size: int, dilation: int) -> int:
+    return dilation * (kernel_size - 1) // 2
+
+
+@MODELS.register_module()
+class DynamicConv2d(nn.Conv2d, DynamicOpMixin):
+    """A ``nn.Conv2d`` whose input and output channels can shrink.
+
+    Mutable attributes: ``in_channels`` and ``out_channels`` (channel
+    mutables). Depthwise convolutions (``groups == in_channels ==
+    out_channels``) follow one mask for both sides; grouped convolutions
+    with ``1 < groups < in_channels`` keep their channels.
+
+    Arguments are those of ``nn.Conv2d`` (``padding_mode='zeros'`` only).
+    """
+
+    accepted_mutable_attrs: Tuple[str, ...] = ('in_channels', 'out_channels')
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.padding_mode != 'zeros':
+            raise ValueError(f'{type(self).__name__} supports padding_mode '
+                             f'"zeros" only, got {self.padding_mode!r}')
+        self._init_mutable_attrs()
+
+    @property
+    def is_depthwise(self) -> bool:
+        """Whether every input channel has its own filter."""
+        return self.groups > 1 and \
+            self.groups == self.in_channels == self.out_channels
+
+    def _check_mutable_attr(self, attr: str, mutable: Any) -> None:
+        if attr == 'kernel_size':
+            self._check_kernel_mutable(mutable)
+        elif self.groups > 1 and not self.is_depthwise:
+            raise ValueError(
+                f'{type(self).__name__}: a grouped convolution (groups='
+                f'{self.groups}, in_channels={self.in_channels}) cannot have '
+                f'mutable {attr}; only groups=1 or depthwise convolutions can')
+
+    @classmethod
+    def convert_from(cls, module: nn.Conv2d) -> 'DynamicConv2d':
+        """Build from ``module`` (an ``nn.Conv2d``), sharing no memory."""
+        new = cls(module.in_channels, module.out_channels, module.kernel_size,
+                  module.stride, module.padding, module.dilation,
+                  module.groups, module.bias is not None,
+                  module.padding_mode)
+        new.load_state_dict(module.state_dict())
+        return new.to(module.weight.device)
+
+    def _check_kernel_mutable(self, mutable: Any) -> None:
+        name = type(self).__name__
+        full = self.kernel_size[0]
+        if self.kernel_size[0] != self.kernel_size[1]:
+            raise ValueError(f'{name}: an elastic kernel must be square, '
+                             f'got kernel_size={self.kernel_size}')
+        if self.padding != (_same_padding(full, self.dilation[0]),) * 2:
+            raise ValueError(
+                f'{name}: an elastic kernel needs "same" padding '
+                f'({_same_padding(full, self.dilation[0])}), got '
+                f'padding={self.padding}')
+        for k in mutable.choices:
+            if not isinstance(k, int) or k % 2 == 0 or not 0 < k <= full:
+                raise ValueError(
+                    f'{name}: kernel_size choices must be odd ints up to '
+                    f'{full}, got {mutable.choices}')
+
+    def _active_kernel_size(self) -> int:
+        mutable = self.mutable_attrs._modules.get('kernel_size')
+        return self.kernel_size[0] if mutable is None else \
+            mutable.current_choice
+
+    def _active_padding(self) -> Any:
+        kernel = self._active_kernel_size()
+        if kernel == self.kernel_size[0]:
+            return self.padding
+        return _same_padding(kernel, self.dilation[0])
+
+    def _transform_kernel(self, weight: torch.Tensor) -> torch.Tensor:
+        """Turn the full kernel into the active one (kernel subclasses)."""
+        return weight
+
+    def active_params(self) -> Tuple[torch.Tensor, Any, int]:
+        """Weight, bias and groups of the current sub-shape."""
+        out_idx = self.channel_index('out_channels')
+        weight, bias, groups = self.weight, self.bias, self.groups
+        if self.is_depthwise:
+            idx = out_idx if out_idx is not None else \
+                self.channel_index('in_channels')
+            weight = select(weight, idx, 0)
+            groups = num_selected(idx, self.out_channels)
+            out_idx = idx
+        else:
+            weight = select(select(weight, out_idx, 0),
+                            self.channel_index('in_channels'), 1)
+        weight = self._transform_kernel(weight)
+        if bias is not None:
+            bias = select(bias, out_idx, 0)
+        return weight, bias, groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight, bias, groups = self.active_params()
+        return F.conv2d(x, weight, bias, self.stride, self._active_padding(),
+                        self.dilation, groups)
+
+    def to_static_op(self) -> nn.Conv2d:
+        """A plain ``nn.Conv2d`` of the current sub-shape."""
+        weight, bias, groups = self.active_params()
+        kernel = self._active_kernel_size()
+        conv = nn.Conv2d(
+            weight.shape[1] * groups,
+            weight.shape[0],
+            kernel,
+            stride=self.stride,
+            padding=self._active_padding(),
+            dilation=self.dilation,
+            groups=groups,
+            bias=bias is not None)
+        with torch.no_grad():
+            conv.weight.copy_(weight)
+            if bias is not None:
+                conv.bias.copy_(bias)
+        return conv.to(self.weight.device)
+
+
+def _center_crop(weight: torch.Tensor, kernel: int) -> torch.Tensor:
+    start = (weight.shape[-1] - kernel) // 2
+    return weight[..., start:start + kernel, start:start + kernel]
+
+
+@MODELS.register_module()
+class BigNasConv2d(DynamicConv2d):
+    """Elastic channels and kernel size; small kernels are centre crops.
+
+    The kernel-size scheme of BigNAS (Yu et al., "BigNAS: Scaling Up
+    Neural Architecture Search with Big Single-Stage Models", ECCV 2020):
+    a ``k x k`` kernel is the centre of the full kernel. Mutable
+    attributes: ``in_channels``, ``out_channels`` and ``kernel_size`` (a
+    value mutable of odd sizes; the op needs "same" padding).
+    """
+
+    accepted_mutable_attrs = ('in_channels', 'out_channels', 'kernel_size')
+
+    def _transform_kernel(self, weight: torch.Tensor) -> torch.Tensor:
+        kernel = self._active_kernel_size()
+        if kernel == self.kernel_size[0]:
+            return weight
+        return _center_crop(weight, kernel)
+
+
+@MODELS.register_module()
+class OFAConv2d(DynamicConv2d):
+    """Elastic channels and kernel size through kernel transformations.
+
+    The scheme of Once-for-All (Cai et al., "Once-for-All: Train One
+    Network and Specialize it for Efficient Deployment", ICLR 2020): going
+    from one kernel size down to the next, the centre crop is multiplied by
+    a learnt ``k^2 x k^2`` matrix (identity at first), shared by all
+    channels. Registering the ``kernel_size`` mutable creates the matrices
+    (parameters ``transform_matrix.{big}to{small}``).
+    """
+
+    accepted_mutable_attrs = ('in_channels', 'out_channels', 'kernel_size')
+
+    def _check_mutable_attr(self, attr: str, mutable: Any) -> None:
+        super()._check_mutable_attr(attr, mutable)
+        if attr != 'kernel_size':
+            return
+        sizes: List[int] = sorted(set(mutable.choices) | {self.kernel_size[0]},
+                                  reverse=True)
+        matrices = nn.ParameterDict()
+        for big, small in zip(sizes[:-1], sizes[1:]):
+            matrices[f'{big}to{small}'] = nn.Parameter(
+                torch.eye(small * small, device=self.weight.device))
+        self.transform_matrix = matrices
+        self._kernel_steps = list(zip(sizes[:-1], sizes[1:]))
+
+    def _transform_kernel(self, weight: torch.Tensor) -> torch.Tensor:
+        kernel = self._active_kernel_size()
+        if kernel == self.kernel_size[0]:
+            return weight
+        out_c, in_c = weight.shape[:2]
+        for big, small in self._kernel_steps:
+            if small < kernel:
+                break
+            weight = _center_crop(weight, small).reshape(-1, small * small)
+            weight = F.linear(weight, self.transform_matrix[f'{big}to{small}'])
+            weight = weight.reshape(out_c, in_c, small, small)
+        return weight

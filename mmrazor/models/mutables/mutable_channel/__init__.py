@@ -1,0 +1,25 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Mutable channels and the container that assembles them per layer."""
+from ._index import (
+                     ChannelIndex,
+                     mask_to_index,
+                     num_selected,
+                     prefix_index,
+                     select,
+)
+from .mutable_channel_container import MutableChannelContainer
+from .mutable_channels import (
+                     MutableChannel,
+                     SimpleMutableChannel,
+                     SquentialMutableChannel,
+)
+from .one_shot_mutable_channel import OneShotMutableChannel
+
+SequentialMutableChannel = SquentialMutableChannel
+
+__all__ = [
+    'MutableChannel', 'SimpleMutableChannel', 'SquentialMutableChannel',
+    'SequentialMutableChannel', 'OneShotMutableChannel',
+    'MutableChannelContainer', 'ChannelIndex', 'mask_to_index', 'num_selected',
+    'prefix_index', 'select'
+]

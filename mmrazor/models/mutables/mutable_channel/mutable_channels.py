@@ -1,0 +1,181 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Mutable channels: which of a layer's channels are active.
+
+Every channel mutable honours the same small contract, which dynamic ops
+read on each forward:
+
+- ``num_channels``: the number of channels of the full layer;
+- ``activated_channels``: how many are active now;
+- ``current_mask``: a bool tensor of length ``num_channels``;
+- ``activated_index``: ``None`` (all active), a ``slice`` (a prefix) or a
+  ``LongTensor`` (any other mask), cached until the choice changes.
+
+The classes here are driven from outside (by channel units or a backbone);
+:class:`~mmrazor.models.mutables.OneShotMutableChannel` is the searchable
+kind a mutator samples.
+"""
+from typing import Union
+
+import torch
+import torch.nn as nn
+
+from mmrazor.registry import MODELS
+
+from ._index import ChannelIndex, mask_to_index, prefix_index
+
+
+class MutableChannel(nn.Module):
+    """Base of channel mutables driven by a unit or a backbone.
+
+    Args:
+        num_channels (int): Number of channels of the full layer.
+    """
+
+    def __init__(self, num_channels: int) -> None:
+        super().__init__()
+        if not isinstance(num_channels, int) or num_channels < 1:
+            raise ValueError(f'{type(self).__name__}: `num_channels` must be '
+                             f'a positive int, but got {num_channels!r}')
+        self.num_channels = num_channels
+        self.version = 0
+        self._index_cache = (-1, None)
+
+    @property
+    def current_mask(self) -> torch.Tensor:
+        """Bool mask of the active channels."""
+        raise NotImplementedError
+
+    @property
+    def activated_channels(self) -> int:
+        """Number of active channels."""
+        return int(self.current_mask.sum())
+
+    @property
+    def activated_index(self) -> ChannelIndex:
+        """Index of the active channels (see the module docstring)."""
+        version, index = self._index_cache
+        if version != self.version:
+            index = mask_to_index(self.current_mask)
+            self._index_cache = (self.version, index)
+        return index
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def extra_repr(self) -> str:
+        return (f'num_channels={self.num_channels}, '
+                f'activated_channels={self.activated_channels}')
+
+
+@MODELS.register_module()
+class SimpleMutableChannel(MutableChannel):
+    """A channel mutable whose choice is any bool mask (used in pruning).
+
+    Args:
+        num_channels (int): Number of channels of the full layer.
+    """
+
+    def __init__(self, num_channels: int) -> None:
+        super().__init__(num_channels)
+        self.register_buffer(
+            'mask', torch.ones(num_channels, dtype=torch.bool),
+            persistent=False)
+
+    @property
+    def current_choice(self) -> torch.Tensor:
+        """The bool mask of active channels."""
+        return self.mask.clone()
+
+    @current_choice.setter
+    def current_choice(self, choice: torch.Tensor) -> None:
+        choice = torch.as_tensor(choice)
+        if choice.dtype != torch.bool or choice.shape != (self.num_channels,):
+            raise ValueError(
+                f'SimpleMutableChannel: a choice must be a bool mask of shape '
+                f'({self.num_channels},), but got dtype {choice.dtype} and '
+                f'shape {tuple(choice.shape)}')
+        if not bool(choice.any()):
+            raise ValueError('SimpleMutableChannel: a choice must keep at '
+                             'least one channel, but the mask is all False')
+        self.mask.copy_(choice.to(self.mask.device))
+        self._changed()
+
+    @property
+    def current_mask(self) -> torch.Tensor:
+        return self.mask
+
+
+def ratio_or_number(choice: Union[int, float], num_channels: int,
+                    choice_mode: str, owner: str) -> int:
+    """Turn a ratio or a count into a number of channels, with checks."""
+    if choice_mode == 'ratio':
+        if isinstance(choice, bool) or not isinstance(choice, (int, float)) \
+                or not 0 < choice <= 1:
+            raise ValueError(f'{owner}: in choice_mode "ratio" a choice must '
+                             f'be a float in (0, 1], but got {choice!r}')
+        return max(1, int(round(num_channels * choice)))
+    if isinstance(choice, bool) or not isinstance(choice, int) or \
+            not 1 <= choice <= num_channels:
+        raise ValueError(f'{owner}: in choice_mode "number" a choice must be '
+                         f'an int in [1, {num_channels}], but got {choice!r}')
+    return choice
+
+
+def check_choice_mode(choice_mode: str, owner: str) -> None:
+    """Raise if ``choice_mode`` is not 'number' or 'ratio'."""
+    if choice_mode not in ('number', 'ratio'):
+        raise ValueError(f'{owner}: `choice_mode` must be "number" or '
+                         f'"ratio", but got {choice_mode!r}')
+
+
+@MODELS.register_module()
+class SquentialMutableChannel(MutableChannel):
+    """Keeps the first channels active: the choice is a count or a ratio.
+
+    The class name keeps the original MMRazor spelling; it is also
+    registered as ``SequentialMutableChannel``.
+
+    Args:
+        num_channels (int): Number of channels of the full layer.
+        choice_mode (str): ``'number'`` (choices are channel counts) or
+            ``'ratio'`` (fractions of ``num_channels``). Defaults to
+            ``'number'``.
+    """
+
+    def __init__(self, num_channels: int, choice_mode: str = 'number') -> None:
+        super().__init__(num_channels)
+        check_choice_mode(choice_mode, type(self).__name__)
+        self.choice_mode = choice_mode
+        self._num_active = num_channels
+
+    @property
+    def current_choice(self) -> Union[int, float]:
+        """The number (or ratio) of active channels."""
+        if self.choice_mode == 'ratio':
+            return self._num_active / self.num_channels
+        return self._num_active
+
+    @current_choice.setter
+    def current_choice(self, choice: Union[int, float]) -> None:
+        self._num_active = ratio_or_number(choice, self.num_channels,
+                                           self.choice_mode,
+                                           type(self).__name__)
+        self._changed()
+
+    @property
+    def activated_channels(self) -> int:
+        return self._num_active
+
+    @property
+    def current_mask(self) -> torch.Tensor:
+        mask = torch.zeros(self.num_channels, dtype=torch.bool)
+        mask[:self._num_active] = True
+        return mask
+
+    @property
+    def activated_index(self) -> ChannelIndex:
+        return prefix_index(self._num_active, self.num_channels)
+
+
+MODELS.register_module(
+    name='SequentialMutableChannel', module=SquentialMutableChannel)

@@ -10,6 +10,13 @@ from .mutable_channel import (
                               SimpleMutableChannel,
                               SquentialMutableChannel,
 )
+from .mutable_channel.units import (
+                              Channel,
+                              L1MutableChannelUnit,
+                              MutableChannelUnit,
+                              OneShotMutableChannelUnit,
+                              SequentialMutableChannelUnit,
+)
 from .mutable_module import OneShotMutableOP
 from .mutable_value import OneShotMutableValue
 
@@ -18,5 +25,7 @@ __all__ = [
     'DerivedMutable', 'make_divisible', 'MutableChannel',
     'MutableChannelContainer', 'OneShotMutableChannel',
     'SequentialMutableChannel', 'SimpleMutableChannel',
-    'SquentialMutableChannel'
+    'SquentialMutableChannel', 'Channel', 'MutableChannelUnit',
+    'SequentialMutableChannelUnit', 'OneShotMutableChannelUnit',
+    'L1MutableChannelUnit'
 ]

@@ -7,22 +7,8 @@ from typing import Any, Callable, List, Optional, Sequence
 import torch
 import torch.nn as nn
 
+from ._rounding import make_divisible
 from .mutable_channel._index import ChannelIndex, prefix_index
-
-
-def make_divisible(value: float, divisor: int = 8,
-                   min_value: Optional[int] = None) -> int:
-    """Round ``value`` to a multiple of ``divisor``, losing at most 10%.
-
-    The rounding of MobileNet-style networks: to the nearest multiple, at
-    least ``min_value`` (``divisor`` by default), and one ``divisor`` more
-    when rounding down would lose more than 10% of ``value``.
-    """
-    min_value = divisor if min_value is None else min_value
-    new_value = max(min_value, int(value + divisor / 2) // divisor * divisor)
-    if new_value < 0.9 * value:
-        new_value += divisor
-    return new_value
 
 
 def value_of(source: Any) -> Any:

@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Mutators: collect the mutables of a supernet and decide their choices."""
+from .channel_mutator import ChannelMutator
 from .nas_mutator import NasMutator
 
-__all__ = ['NasMutator']
+__all__ = ['ChannelMutator', 'NasMutator']

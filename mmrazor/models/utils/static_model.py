@@ -50,7 +50,9 @@ def _replace_children(parent: nn.Module) -> None:
             setattr(parent, name, child)
         _replace_children(child)
         if _is_convertible(child):
-            setattr(parent, name, child.to_static_op())
+            static = child.to_static_op()
+            static.train(child.training)
+            setattr(parent, name, static)
 
 
 def count_mutables(model: nn.Module) -> int:

@@ -14,6 +14,13 @@ from .mutable_channels import (
                      SquentialMutableChannel,
 )
 from .one_shot_mutable_channel import OneShotMutableChannel
+from .units import (
+                     Channel,
+                     L1MutableChannelUnit,
+                     MutableChannelUnit,
+                     OneShotMutableChannelUnit,
+                     SequentialMutableChannelUnit,
+)
 
 SequentialMutableChannel = SquentialMutableChannel
 
@@ -21,5 +28,7 @@ __all__ = [
     'MutableChannel', 'SimpleMutableChannel', 'SquentialMutableChannel',
     'SequentialMutableChannel', 'OneShotMutableChannel',
     'MutableChannelContainer', 'ChannelIndex', 'mask_to_index', 'num_selected',
-    'prefix_index', 'select'
+    'prefix_index', 'select', 'Channel', 'MutableChannelUnit',
+    'SequentialMutableChannelUnit', 'OneShotMutableChannelUnit',
+    'L1MutableChannelUnit'
 ]

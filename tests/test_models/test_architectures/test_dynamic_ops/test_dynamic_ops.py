@@ -6,13 +6,23 @@ import torch
 import torch.nn as nn
 
 from mmrazor.models.architectures.dynamic_ops import (
-    BigNasConv2d, DynamicBatchNorm1d, DynamicBatchNorm2d, DynamicConv2d,
-    DynamicInputResizer, DynamicLayerNorm, DynamicLinear, DynamicSequential,
-    OFAConv2d)
-from mmrazor.models.mutables import (DerivedMutable, OneShotMutableChannel,
-                                     OneShotMutableValue,
-                                     SimpleMutableChannel,
-                                     SquentialMutableChannel)
+    BigNasConv2d,
+    DynamicBatchNorm1d,
+    DynamicBatchNorm2d,
+    DynamicConv2d,
+    DynamicInputResizer,
+    DynamicLayerNorm,
+    DynamicLinear,
+    DynamicSequential,
+    OFAConv2d,
+)
+from mmrazor.models.mutables import (
+    DerivedMutable,
+    OneShotMutableChannel,
+    OneShotMutableValue,
+    SimpleMutableChannel,
+    SquentialMutableChannel,
+)
 from mmrazor.models.utils import export_static_model
 from mmrazor.registry import MODELS
 

@@ -1,0 +1,13 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Channel units: groups of coupled channels and how they are pruned."""
+from .channel_unit import Channel, MutableChannelUnit
+from .l1_unit import L1MutableChannelUnit
+from .sequential_units import (
+                               OneShotMutableChannelUnit,
+                               SequentialMutableChannelUnit,
+)
+
+__all__ = [
+    'Channel', 'MutableChannelUnit', 'SequentialMutableChannelUnit',
+    'OneShotMutableChannelUnit', 'L1MutableChannelUnit'
+]

@@ -99,7 +99,8 @@ def test_elastic_kernel(cls):
     for k in (7, 5, 3):
         kernel.current_choice = k
         static = _check_export(conv, x, nn.Conv2d)
-        assert static.kernel_size == (k, k) and static.padding == (k // 2, ) * 2
+        assert static.kernel_size == (k, k)
+        assert static.padding == (k // 2, ) * 2
     if cls is BigNasConv2d:
         assert torch.equal(static.weight, conv.weight[:, :, 2:5, 2:5])
     else:

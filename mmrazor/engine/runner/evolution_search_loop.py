@@ -3,7 +3,6 @@
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-import torch
 from mmengine.dist import is_main_process
 from mmengine.evaluator import Evaluator
 from mmengine.runner import EpochBasedTrainLoop
@@ -15,6 +14,7 @@ from mmrazor.structures import export_fix_subnet, save_subnet_file
 
 from .candidates import CandidateSampler
 from .resources import SubnetResources
+from .scorer import SubnetScorer
 from .search_report import (
     plot_pareto,
     write_candidates_table,
@@ -22,13 +22,10 @@ from .search_report import (
 )
 from .utils import (
     broadcast_list,
-    calibrate_bn_statistics,
     candidate_key,
-    candidate_seed,
     check_int_range,
     format_resources,
     from_json_state,
-    seeded,
     to_json_state,
     unwrap,
 )
@@ -135,8 +132,6 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self.top_k = top_k
         self.num_mutation = num_mutation
         self.num_crossover = num_crossover
-        self.calibrate_sample_num = calibrate_sample_num
-        self._calibrate_dataloader = calibrate_dataloader
         self.score_key = score_key
         self.max_keep_ckpts = max_keep_ckpts
         self.resume_from = resume_from
@@ -159,6 +154,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self.top_k_keys: List[str] = []
         self.records: Dict[str, Dict[str, Any]] = {}
         self.seed = self.runner.seed
+        self.scorer = SubnetScorer(self.runner, self.dataloader,
+                                   self.evaluator, score_key,
+                                   calibrate_sample_num,
+                                   calibrate_dataloader, self.seed)
         self.sampler = CandidateSampler(self.choices, self.seed, mutate_prob,
                                         crossover_prob)
         self._snapshot: Dict[str, Any] = {}
@@ -337,40 +336,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         if bar is not None:
             print()
 
-    @torch.no_grad()
     def _evaluate(self, choices: Dict[str, Any], key: str) -> float:
         """Score one candidate; seeded by the candidate, so reproducible."""
         self.model.mutator.set_choices(choices)
-        model = self.runner.model
-        with seeded(candidate_seed(self.seed, key)):
-            if self.calibrate_sample_num > 0:
-                calibrate_bn_statistics(model, self.calibrate_dataloader,
-                                        self.calibrate_sample_num)
-            model.eval()
-            for data in self.dataloader:
-                outputs = model.val_step(data)
-                self.evaluator.process(
-                    data_samples=outputs, data_batch=data)
-            metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
-        if self.score_key not in metrics:
-            raise KeyError(
-                f'score_key {self.score_key!r} is not among the metrics the '
-                f'evaluator returned: {sorted(metrics)}')
-        return float(metrics[self.score_key])
-
-    @property
-    def calibrate_dataloader(self) -> DataLoader:
-        """The dataloader of BN calibration, built on first use."""
-        loader = self._calibrate_dataloader
-        if loader is None:
-            loader = self.runner._train_dataloader
-        if isinstance(loader, dict):
-            # Persistent workers would carry their random state from one
-            # candidate to the next: each candidate gets fresh workers.
-            loader = self.runner.build_dataloader(
-                dict(loader, persistent_workers=False), seed=self.seed)
-        self._calibrate_dataloader = loader
-        return loader
+        return self.scorer.score(key)
 
     # ------------------------------------------------------------------
     # State and outputs
@@ -398,6 +367,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         with open(path) as f:
             state = json.load(f)
         self.seed = int(state['seed'])
+        self.scorer.seed = self.seed
         if self.runner._load_from is None and state['load_from']:
             # `--resume` without a path loads no weights: use the supernet
             # checkpoint the interrupted search ran on.

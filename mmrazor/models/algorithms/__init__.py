@@ -9,9 +9,11 @@ from .distill import (
     SingleTeacherDistill,
 )
 from .nas import SPOS
+from .pruning import AutoSlim
 
 __all__ = [
-    'BaseAlgorithm', 'DAFLDataFreeDistillation', 'DataFreeDistillation',
+    'AutoSlim', 'BaseAlgorithm', 'DAFLDataFreeDistillation',
+    'DataFreeDistillation',
     'OverhaulFeatureDistillation', 'SelfDistill',
     'SingleTeacherDistill', 'SPOS'
 ]

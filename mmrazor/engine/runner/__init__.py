@@ -3,11 +3,11 @@
 from .autoslim_greedy_search_loop import AutoSlimGreedySearchLoop
 from .distill_val_loop import SingleTeacherDistillValLoop
 from .evolution_search_loop import EvolutionSearchLoop
-from .subnet_val_loop import SubnetValLoop
+from .subnet_val_loop import AutoSlimValLoop, SlimmableValLoop, SubnetValLoop
 from .utils import calibrate_bn_statistics
 
 __all__ = [
-    'AutoSlimGreedySearchLoop', 'EvolutionSearchLoop',
-    'SingleTeacherDistillValLoop', 'SubnetValLoop',
+    'AutoSlimGreedySearchLoop', 'AutoSlimValLoop', 'EvolutionSearchLoop',
+    'SingleTeacherDistillValLoop', 'SlimmableValLoop', 'SubnetValLoop',
     'calibrate_bn_statistics'
 ]

@@ -3,6 +3,7 @@
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+import yaml
 from mmengine.dist import is_main_process
 from mmengine.evaluator import Evaluator
 from mmengine.runner import EpochBasedTrainLoop
@@ -394,9 +395,15 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             return
         work_dir = self.runner.work_dir
         subnet_path = osp.join(work_dir, OUTPUT_FILES[0])
-        save_subnet_file(
-            export_fix_subnet(self.architecture), subnet_path,
-            overwrite=True)
+        if hasattr(self.model.mutator, 'config_template'):
+            # channel units: the units format the channel mutator reads
+            with open(subnet_path, 'w') as f:
+                yaml.safe_dump(self.model.mutator.config_template(), f,
+                               sort_keys=False)
+        else:
+            save_subnet_file(
+                export_fix_subnet(self.architecture), subnet_path,
+                overwrite=True)
         write_candidates_table(
             list(self.records.values()), osp.join(work_dir, OUTPUT_FILES[1]))
         resource = next(iter(self.resources.constraints), 'flops')

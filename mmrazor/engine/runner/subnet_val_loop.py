@@ -123,3 +123,33 @@ class SubnetValLoop(ValLoop):
         for idx, data_batch in enumerate(self.dataloader):
             self.run_iter(idx, data_batch)
         return self.evaluator.evaluate(len(self.dataloader.dataset))
+
+
+@LOOPS.register_module()
+class SlimmableValLoop(SubnetValLoop):
+    """Validate every subnet of a ``SlimmableNetwork``.
+
+    Metrics are prefixed ``subnet_{i}.`` in the order of the algorithm's
+    ``channel_cfg_paths``; with ``deploy_index`` set, only that subnet is
+    validated, without prefix. Arguments are those of
+    :class:`SubnetValLoop` (``subnets`` is ignored).
+    """
+
+    def _subnets(self) -> List[tuple]:
+        model = unwrap(self.runner.model)
+        if getattr(model, 'deploy_index', -1) >= 0:
+            return [('', model.subnets[model.deploy_index])]
+        return [(f'subnet_{i}.', s) for i, s in enumerate(model.subnets)]
+
+
+@LOOPS.register_module()
+class AutoSlimValLoop(SubnetValLoop):
+    """:class:`SubnetValLoop` validating the largest and smallest widths.
+
+    The loop the original AutoSlim configs name; arguments are those of
+    :class:`SubnetValLoop`, with ``subnets=('max', 'min')`` by default.
+    """
+
+    def __init__(self, runner, dataloader, evaluator, **kwargs) -> None:
+        kwargs.setdefault('subnets', ('max', 'min'))
+        super().__init__(runner, dataloader, evaluator, **kwargs)

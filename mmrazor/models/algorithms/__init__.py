@@ -9,11 +9,11 @@ from .distill import (
     SingleTeacherDistill,
 )
 from .nas import SPOS
-from .pruning import AutoSlim
+from .pruning import AutoSlim, SlimmableNetwork
 
 __all__ = [
     'AutoSlim', 'BaseAlgorithm', 'DAFLDataFreeDistillation',
     'DataFreeDistillation',
     'OverhaulFeatureDistillation', 'SelfDistill',
-    'SingleTeacherDistill', 'SPOS'
+    'SingleTeacherDistill', 'SlimmableNetwork', 'SPOS'
 ]

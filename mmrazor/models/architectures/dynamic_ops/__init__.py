@@ -16,6 +16,7 @@ from .dynamic_norm import (
                            DynamicLayerNorm,
 )
 from .dynamic_resizer import DynamicInputResizer, InputResizer
+from .switchable_norm import SwitchableBatchNorm2d
 
 DYNAMIC_OF = {
     nn.Conv2d: DynamicConv2d,
@@ -29,5 +30,5 @@ __all__ = [
     'DynamicOpMixin', 'DynamicConv2d', 'BigNasConv2d', 'OFAConv2d',
     'DynamicLinear', 'DynamicBatchNorm1d', 'DynamicBatchNorm2d',
     'DynamicLayerNorm', 'DynamicSequential', 'DynamicInputResizer',
-    'InputResizer', 'DYNAMIC_OF'
+    'InputResizer', 'SwitchableBatchNorm2d', 'DYNAMIC_OF'
 ]

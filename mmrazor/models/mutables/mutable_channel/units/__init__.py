@@ -6,8 +6,9 @@ from .sequential_units import (
                                OneShotMutableChannelUnit,
                                SequentialMutableChannelUnit,
 )
+from .slimmable_unit import SlimmableChannelUnit
 
 __all__ = [
     'Channel', 'MutableChannelUnit', 'SequentialMutableChannelUnit',
-    'OneShotMutableChannelUnit', 'L1MutableChannelUnit'
+    'OneShotMutableChannelUnit', 'L1MutableChannelUnit', 'SlimmableChannelUnit'
 ]

@@ -1,0 +1,136 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Slimmable networks: one set of weights trained at a few widths."""
+import copy
+from typing import Any, Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+
+from mmrazor.registry import MODELS, in_mmrazor_scope
+
+from ...mutables import SequentialMutableChannelUnit
+from ...mutators import ChannelMutator
+from ...mutators.channel_mutator import _load_units
+from .._sandwich import add_prefix
+from ..base import BaseAlgorithm, LossResults
+
+_DEFAULT_MUTATOR = dict(
+    type='SlimmableChannelMutator',
+    channel_unit_cfg=dict(type='SlimmableChannelUnit'),
+    parse_cfg=dict(
+        type='ChannelAnalyzer',
+        demo_input=(1, 3, 224, 224),
+        tracer_type='BackwardTracer'))
+
+
+def _widths(subnet: Dict[str, Dict]) -> Dict[str, int]:
+    """Channel count of every unit of a units-format subnet."""
+    widths = {}
+    for name, cfg in subnet.items():
+        args = dict(cfg.get('init_args', {}))
+        if 'num_channels' not in args or 'choice' not in cfg:
+            raise ValueError(
+                f'Subnet unit {name!r} needs init_args.num_channels and a '
+                f'choice (the format AutoSlimGreedySearchLoop writes), got '
+                f'{cfg!r}')
+        probe = SequentialMutableChannelUnit(
+            args['num_channels'], args.get('choice_mode', 'number'),
+            args.get('divisor', 1), args.get('min_value', 1),
+            args.get('min_ratio', 0.9))
+        widths[name] = probe.choice_to_number(cfg['choice'])
+    return widths
+
+
+@MODELS.register_module()
+class SlimmableNetwork(BaseAlgorithm):
+    """Train a network at the widths of a few subnets, sharing weights.
+
+    Yu et al., "Slimmable Neural Networks", ICLR 2019
+    (https://arxiv.org/abs/1812.08928). Each training step runs every
+    subnet of ``channel_cfg_paths`` (e.g. the ones an AutoSlim greedy search
+    wrote) on the batch and sums their losses; every width has its own batch
+    norms (``SlimmableChannelUnit``). With ``deploy_index`` set, only that
+    subnet is used (training or testing one width).
+
+    Args:
+        architecture (dict | BaseModel): The network.
+        channel_cfg_paths (str | dict | list): Subnets in the units format
+            (paths to yaml/json files or dicts).
+        mutator (dict): A channel mutator config; its unit type must be
+            ``SlimmableChannelUnit``. Defaults to a ``ChannelAnalyzer``.
+        deploy_index (int): Index of the only subnet used; -1 uses all.
+            Defaults to -1.
+        data_preprocessor (dict | nn.Module, optional): Batch preprocessor.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 architecture: Union[BaseModel, Dict],
+                 channel_cfg_paths: Union[str, Dict, List],
+                 mutator: Dict = _DEFAULT_MUTATOR,
+                 deploy_index: int = -1,
+                 data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(architecture, data_preprocessor, init_cfg)
+        if not isinstance(channel_cfg_paths, (list, tuple)):
+            channel_cfg_paths = [channel_cfg_paths]
+        if not channel_cfg_paths:
+            raise ValueError('SlimmableNetwork: `channel_cfg_paths` is empty')
+        subnets = [_widths(_load_units(p)) for p in channel_cfg_paths]
+        if not -1 <= deploy_index < len(subnets):
+            raise ValueError(
+                f'SlimmableNetwork: deploy_index {deploy_index} is out of '
+                f'range for {len(subnets)} subnets (use -1 for all)')
+        if not isinstance(mutator, dict):
+            raise TypeError('SlimmableNetwork: give `mutator` as a config '
+                            'dict; the widths of its units come from '
+                            '`channel_cfg_paths`')
+        self.mutator = self._build_mutator(mutator, subnets)
+        self.subnets: List[Dict[str, Any]] = [
+            {k: v for k, v in s.items() if k in self.mutator.choices}
+            for s in subnets
+        ]
+        self.deploy_index = deploy_index
+        self.mutator.set_choices(self.subnets[deploy_index])
+
+    def _build_mutator(self, cfg: Dict,
+                       subnets: List[Dict[str, int]]) -> ChannelMutator:
+        cfg = copy.deepcopy(cfg)
+        unit_cfg = dict(cfg.get('channel_unit_cfg',
+                                dict(type='SlimmableChannelUnit')))
+        units = _load_units(unit_cfg.get('units'))
+        for name in subnets[0]:
+            widths = sorted({s[name] for s in subnets if name in s})
+            entry = dict(units.get(name, {}))
+            entry['init_args'] = dict(
+                entry.get('init_args', {}), candidate_choices=widths,
+                choice_mode='number')
+            units[name] = entry
+        unit_cfg['units'] = units
+        cfg['channel_unit_cfg'] = unit_cfg
+        mutator = MODELS.build(in_mmrazor_scope(cfg))
+        mutator.prepare_from_supernet(self.architecture)
+        missing = sorted(set(subnets[0]) - set(mutator.choices))
+        if missing:
+            raise ValueError(
+                f'SlimmableNetwork: the subnets name units {missing[:5]} '
+                'that the mutator did not find in the architecture')
+        return mutator
+
+    def loss(self,
+             inputs: torch.Tensor,
+             data_samples: Optional[List[BaseDataElement]] = None
+             ) -> LossResults:
+        """Summed losses of every subnet (or of ``deploy_index``'s)."""
+        if self.deploy_index >= 0:
+            return self.architecture(inputs, data_samples, mode='loss')
+        losses: Dict[str, torch.Tensor] = {}
+        for i, subnet in enumerate(self.subnets):
+            self.mutator.set_choices(subnet)
+            losses.update(add_prefix(
+                self.architecture(inputs, data_samples, mode='loss'),
+                f'subnet_{i}'))
+        self.mutator.set_choices(self.subnets[-1])
+        return losses

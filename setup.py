@@ -44,8 +44,10 @@ if __name__ == '__main__':
         extras_require={
             'tests': read_requirements('tests'),
             'optional': read_requirements('optional'),
+            # peer libraries the benchmarks measure against
+            'benchmark': read_requirements('benchmark'),
             'all': read_requirements('tests') +
-            read_requirements('optional'),
+            read_requirements('optional') + read_requirements('benchmark'),
         },
         classifiers=[
             'Programming Language :: Python :: 3',

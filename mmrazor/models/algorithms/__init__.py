@@ -8,12 +8,19 @@ from .distill import (
     SelfDistill,
     SingleTeacherDistill,
 )
-from .nas import SPOS
-from .pruning import AutoSlim, SlimmableNetwork
+from .nas import SPOS, BigNAS
+from .pruning import (
+    DCFF,
+    AutoSlim,
+    GroupFisherAlgorithm,
+    ItePruneAlgorithm,
+    SlimmableNetwork,
+)
 
 __all__ = [
-    'AutoSlim', 'BaseAlgorithm', 'DAFLDataFreeDistillation',
+    'AutoSlim', 'BaseAlgorithm', 'BigNAS', 'DAFLDataFreeDistillation',
     'DataFreeDistillation',
     'OverhaulFeatureDistillation', 'SelfDistill',
-    'SingleTeacherDistill', 'SlimmableNetwork', 'SPOS'
+    'SingleTeacherDistill', 'SlimmableNetwork', 'SPOS', 'DCFF',
+    'GroupFisherAlgorithm', 'ItePruneAlgorithm'
 ]

@@ -61,4 +61,6 @@ def sandwich_losses(architecture: torch.nn.Module, mutator: Any,
             architecture(inputs, data_samples, mode='tensor')
         losses.update(add_prefix(distiller.compute_distill_losses(),
                                  prefix))
+        distiller.student_recorders.reset_data()
+    distiller.teacher_recorders.reset_data()
     return losses

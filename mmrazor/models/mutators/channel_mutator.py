@@ -9,7 +9,7 @@ import torch.nn as nn
 import yaml
 from mmengine.model import BaseModule
 
-from mmrazor.registry import MODELS, TASK_UTILS
+from mmrazor.registry import MODELS, TASK_UTILS, in_mmrazor_scope
 
 from ..architectures.dynamic_ops import DYNAMIC_OF, DynamicOpMixin
 from ..mutables import MutableChannelContainer, MutableChannelUnit
@@ -121,7 +121,7 @@ class ChannelMutator(BaseModule):
                     ' from channel_unit_cfg.units, which must give '
                     f'`channels` for every unit; missing for {missing[:5]}')
             return {n: dict(c) for n, c in self.units_cfg.items()}
-        analyzer = TASK_UTILS.build(self.parse_cfg)
+        analyzer = TASK_UTILS.build(in_mmrazor_scope(self.parse_cfg))
         found = analyzer.analyze(model)
         self.excluded.extend(getattr(analyzer, 'report', []))
         for name, cfg in found.items():

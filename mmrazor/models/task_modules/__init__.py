@@ -3,3 +3,4 @@
 from .delivery import *  # noqa: F401,F403
 from .estimators import *  # noqa: F401,F403
 from .recorder import *  # noqa: F401,F403
+from .tracer import *  # noqa: F401,F403

@@ -18,7 +18,8 @@ def export_static_model(model: nn.Module, inplace: bool = False) -> nn.Module:
     choice. Each dynamic op (``DynamicConv2d``, ``DynamicSequential``...)
     becomes the plain ``torch.nn`` op of its current sub-shape, with copied
     weights. Children are converted before their parents. Mutables without
-    ``to_static_op`` (plain values) stay in place.
+    ``to_static_op`` (plain values) stay in place. Forward hooks (such as
+    the recorders of a distiller) are not carried into the static model.
 
     Args:
         model (nn.Module): A supernet whose mutables all have a current
@@ -31,6 +32,9 @@ def export_static_model(model: nn.Module, inplace: bool = False) -> nn.Module:
     """
     if not inplace:
         model = copy.deepcopy(model)
+    for module in model.modules():
+        module._forward_hooks.clear()
+        module._forward_pre_hooks.clear()
     _replace_children(model)
     return model
 

@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Neural architecture search algorithms."""
+from .bignas import BigNAS
 from .spos import SPOS
 
-__all__ = ['SPOS']
+__all__ = ['BigNAS', 'SPOS']

@@ -33,7 +33,8 @@ reproduce):
   size (the first entry of the input shape).
 - **Parameters** are those of the modules whose forward ran, each counted
   once: a supernet at its current subnet reports the parameters of its
-  current path only, the same as its static export. A parameter that only
+  current path only, the same as its static export; a dynamic op counts
+  the parameters of its current sub-shape. A parameter that only
   a module's parent reads (``F.conv2d(x, self.conv.weight)``) is missed when
   ``self.conv`` itself never runs. Frozen parameters count too (the original
   skipped those with ``requires_grad=False``).
@@ -307,7 +308,16 @@ def _count(model: nn.Module, input_shape: Sequence[int], on_meta: bool,
     seen = set()
     params = 0
     for module in executed.values():
-        for p in module.parameters(recurse=False):
+        own = list(module.parameters(recurse=False))
+        if own and hasattr(module, 'mutable_attrs') and \
+                hasattr(module, 'to_static_op'):
+            # a dynamic op: the parameters of its current sub-shape, as in
+            # its static export
+            seen.update(id(p) for p in own)
+            params += sum(p.numel()
+                          for p in module.to_static_op().parameters())
+            continue
+        for p in own:
             if id(p) not in seen:
                 seen.add(id(p))
                 params += p.numel()

@@ -1,0 +1,266 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Export of pruned models, and the builders of pruned models in configs.
+
+A pruning algorithm (``ItePruneAlgorithm``, ``GroupFisherAlgorithm``,
+``DCFF``) trains a full-size model whose layers are dynamic ops that run
+only the kept channels. :func:`export_pruned_model` turns it into the plain,
+smaller model and its structure ``{unit name: kept channels}``. The
+structure rebuilds that smaller model from the original architecture
+config (:func:`GroupFisherDeploySubModel`), into which the exported weights
+load: that is how a pruned model is tested, fine-tuned or deployed.
+"""
+import copy
+import json
+import math
+import os
+import os.path as osp
+from typing import Any, Dict, Optional, Tuple, Union
+
+import torch.nn as nn
+import yaml
+from mmengine.logging import print_log
+
+from mmrazor.registry import MODELS
+
+from .static_model import export_static_model
+
+Structure = Dict[str, Union[int, float]]
+
+_DEFAULT_PARSE_CFG = dict(
+    type='ChannelAnalyzer', demo_input=(1, 3, 224, 224))
+
+
+def export_pruned_model(
+        model: nn.Module,
+        mutator: Optional[Any] = None) -> Tuple[nn.Module, Dict[str, int]]:
+    """A plain copy of a pruned model, and its structure.
+
+    Args:
+        model (nn.Module): A pruning algorithm (its ``architecture`` and
+            ``mutator`` are used) or an architecture prepared by a channel
+            mutator.
+        mutator (ChannelMutator, optional): The mutator of ``model``.
+            Defaults to None: ``model.mutator`` if it has one.
+
+    Returns:
+        tuple[nn.Module, dict]: The static model (a deep copy in which
+        every dynamic op is the plain op of its kept channels, e.g. an mmcls
+        ``ImageClassifier``; its outputs equal the pruned model's) and the
+        structure: ``{unit name: kept channels}`` when a mutator is known,
+        else ``{layer name: output channels}`` of the static model's convs
+        and linear layers.
+    """
+    architecture = getattr(model, 'architecture', model)
+    mutator = mutator if mutator is not None else getattr(
+        model, 'mutator', None)
+    static = export_static_model(architecture)
+    if mutator is not None:
+        structure = {
+            unit.name: int(unit.activated_channels)
+            for unit in mutator.units
+        }
+    else:
+        structure = {
+            name: getattr(m, 'out_channels', getattr(m, 'out_features', 0))
+            for name, m in static.named_modules()
+            if isinstance(m, (nn.Conv2d, nn.Linear))
+        }
+    return static, structure
+
+
+def load_structure(structure: Union[str, os.PathLike, Dict, None],
+                   field: str = 'fix_subnet') -> Structure:
+    """``{unit name: choice}`` from a dict or a json / yaml file.
+
+    A value is a count (int), a ratio (float) or a unit config holding a
+    ``choice`` (the form ``ChannelMutator.config_template`` writes).
+    """
+    if structure is None:
+        return {}
+    if isinstance(structure, (str, os.PathLike)):
+        path = os.fspath(structure)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'`{field}` file {path!r} not found')
+        with open(path) as f:
+            structure = json.load(f) if path.endswith('.json') else \
+                yaml.safe_load(f)
+    if not isinstance(structure, dict):
+        raise TypeError(f'`{field}` must be a dict {{unit name: channels}} '
+                        f'or a json/yaml file of one, but got '
+                        f'{type(structure).__name__}')
+    result: Structure = {}
+    for name, value in structure.items():
+        if isinstance(value, dict):
+            value = value.get('choice')
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f'`{field}`[{name!r}] must be a number of '
+                            f'channels (int) or a ratio (float), but got '
+                            f'{value!r}')
+        result[name] = value
+    return result
+
+
+def _to_number(value: Union[int, float], num_channels: int, divisor: int,
+               name: str) -> int:
+    if isinstance(value, float):
+        if not 0 < value <= 1:
+            raise ValueError(f'The ratio of unit {name!r} must be in (0, 1],'
+                             f' but got {value!r}')
+        number = max(1, int(round(num_channels * value)))
+    else:
+        number = value
+    if not 1 <= number <= num_channels:
+        raise ValueError(f'Unit {name!r} has {num_channels} channels; it '
+                         f'cannot keep {number}')
+    if divisor > 1:
+        number = min(num_channels, math.ceil(number / divisor) * divisor)
+    return number
+
+
+def _build_architecture(architecture: Union[Dict, nn.Module],
+                        data_preprocessor: Optional[Dict]) -> nn.Module:
+    if isinstance(architecture, dict):
+        architecture = copy.deepcopy(architecture)
+        if data_preprocessor is not None:
+            architecture.setdefault('data_preprocessor', data_preprocessor)
+        architecture = MODELS.build(architecture)
+    if not isinstance(architecture, nn.Module):
+        raise TypeError('`architecture` must be a config dict or an '
+                        f'nn.Module, but got {type(architecture).__name__}')
+    return architecture
+
+
+@MODELS.register_module()
+def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
+                              fix_subnet: Union[str, Dict, None] = None,
+                              mutable_cfg: Union[str, Dict, None] = None,
+                              divisor: int = 1,
+                              parse_cfg: Dict = _DEFAULT_PARSE_CFG,
+                              data_preprocessor: Optional[Dict] = None,
+                              init_cfg: Optional[Dict] = None) -> nn.Module:
+    """The static pruned model of a structure, built from the original
+    architecture: what deploy and test configs of pruned models build.
+
+    The architecture is traced into channel units (``parse_cfg``); each
+    unit of the structure keeps its first ``n`` channels, and every layer
+    becomes the plain layer of that size. The result has the architecture's
+    class and ``state_dict`` keys, with the shapes of a model exported by
+    :func:`export_pruned_model` (or by
+    ``tools/pruning/get_static_model_from_algorithm.py``) with the same
+    structure, so those weights load into it (``load_from`` or a test
+    checkpoint). The name is the original MMRazor's, for all pruning
+    algorithms.
+
+    Args:
+        architecture (dict | nn.Module): The unpruned model (config).
+        fix_subnet (dict | str, optional): The structure ``{unit name:
+            channels (int) or ratio (float)}`` (or unit configs with a
+            ``choice``), or its json/yaml file. Units left out keep all
+            their channels.
+        mutable_cfg (dict | str, optional): Another name of ``fix_subnet``
+            (the original group-fisher deploy configs use it); give one.
+        divisor (int): Round every count up to a multiple of it (at most
+            the unit's channels). Defaults to 1. Exported weights fit only
+            the counts they were exported with.
+        parse_cfg (dict): The channel analyzer config. Defaults to a
+            ``ChannelAnalyzer`` at 224x224.
+        data_preprocessor (dict, optional): The runner passes a config's
+            top-level ``data_preprocessor`` here; used when the architecture
+            config has none.
+        init_cfg (dict, optional): Initialisation config of the result.
+            Defaults to None: the architecture's is dropped (a pretrained
+            full-size checkpoint does not fit the pruned shapes).
+
+    Returns:
+        nn.Module: The static pruned model.
+    """
+    from mmrazor.models.mutators import ChannelMutator
+    if fix_subnet is not None and mutable_cfg is not None:
+        raise ValueError('GroupFisherDeploySubModel: give `fix_subnet` or '
+                         '`mutable_cfg`, not both')
+    if isinstance(divisor, bool) or not isinstance(divisor, int) or \
+            divisor < 1:
+        raise ValueError(f'GroupFisherDeploySubModel: `divisor` must be an '
+                         f'int >= 1, but got {divisor!r}')
+    field = 'fix_subnet' if mutable_cfg is None else 'mutable_cfg'
+    structure = load_structure(
+        fix_subnet if mutable_cfg is None else mutable_cfg, field)
+    model = _build_architecture(architecture, data_preprocessor)
+    mutator = ChannelMutator(
+        channel_unit_cfg=dict(
+            type='SequentialMutableChannelUnit',
+            default_args=dict(choice_mode='number')),
+        parse_cfg=parse_cfg)
+    mutator.prepare_from_supernet(model)
+    units = {unit.name: unit for unit in mutator.units}
+    unknown = sorted(set(structure) - set(units))
+    if unknown:
+        raise KeyError(
+            f'GroupFisherDeploySubModel: `{field}` names units {unknown[:3]}'
+            f' that the channel analyzer did not find in the architecture; '
+            f'its units are e.g. {sorted(units)[:3]}')
+    for name, value in structure.items():
+        unit = units[name]
+        unit.current_choice = _to_number(value, unit.num_channels, divisor,
+                                         name)
+    export_static_model(model, inplace=True)
+    for module in model.modules():
+        if hasattr(module, 'init_cfg'):
+            module.init_cfg = None
+    if init_cfg is not None:
+        model.init_cfg = init_cfg
+    return model
+
+
+@MODELS.register_module()
+def GroupFisherSubModel(algorithm: Union[Dict, nn.Module],
+                        divisor: int = 1,
+                        data_preprocessor: Optional[Dict] = None
+                        ) -> nn.Module:
+    """The static pruned model of a pruning checkpoint, for fine-tuning.
+
+    Builds the pruning ``algorithm`` (``GroupFisherAlgorithm``,
+    ``ItePruneAlgorithm``, ``DCFF``), runs its ``init_weights`` (whose
+    ``init_cfg`` should load the pruning checkpoint, which carries the
+    structure), and returns the exported static architecture, with the
+    algorithm's data preprocessor. The result counts as initialised: the
+    runner's ``init_weights`` leaves its weights alone. The structure is
+    logged. The name is the original MMRazor's, for all pruning algorithms.
+
+    Args:
+        algorithm (dict | nn.Module): The pruning algorithm (config), e.g.
+            the ``model`` of a prune config with
+            ``init_cfg=dict(type='Pretrained', checkpoint=PRUNED)``.
+        divisor (int): Must be 1 (kept for the original configs; channel
+            counts are those of the checkpoint).
+        data_preprocessor (dict, optional): The runner's top-level
+            ``data_preprocessor``; given to the algorithm config when it has
+            none.
+
+    Returns:
+        nn.Module: The static pruned architecture.
+    """
+    if divisor != 1:
+        raise ValueError('GroupFisherSubModel: only divisor=1 is supported '
+                         f'(the checkpoint fixes the counts), got {divisor!r}')
+    if isinstance(algorithm, dict):
+        algorithm = copy.deepcopy(algorithm)
+        if data_preprocessor is not None:
+            algorithm.setdefault('data_preprocessor', data_preprocessor)
+        algorithm = MODELS.build(algorithm)
+    if not hasattr(algorithm, 'architecture') or \
+            not hasattr(algorithm, 'mutator'):
+        raise TypeError('GroupFisherSubModel: `algorithm` must be a pruning '
+                        'algorithm with `architecture` and `mutator`, but got'
+                        f' {type(algorithm).__name__}')
+    algorithm.init_weights()
+    static, structure = export_pruned_model(algorithm)
+    print_log('GroupFisherSubModel: pruning structure ' +
+              json.dumps(structure), logger='current')
+    static.data_preprocessor = algorithm.data_preprocessor
+    for module in static.modules():
+        if hasattr(module, 'init_cfg'):
+            module.init_cfg = None
+        if hasattr(module, '_is_init'):
+            module._is_init = True
+    return static

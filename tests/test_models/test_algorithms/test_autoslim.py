@@ -1,0 +1,168 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+import copy
+import os.path as osp
+
+import pytest
+import torch
+from mmcls.structures import ClsDataSample
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+
+from mmrazor.models.architectures.dynamic_ops import (
+    DynamicConv2d,
+    SwitchableBatchNorm2d,
+)
+from mmrazor.models.task_modules import ResourceEstimator
+from mmrazor.models.utils import export_static_model
+from mmrazor.registry import MODELS
+
+from ...conftest import CONFIG_DIR
+
+DEMO = osp.join(CONFIG_DIR, 'pruning', 'mmcls', 'autoslim', 'demo',
+                'autoslim_mbv2_supernet_digits.py')
+
+
+def _algorithm_cfg() -> dict:
+    return copy.deepcopy(Config.fromfile(DEMO).model.to_dict())
+
+
+@pytest.fixture(scope='module')
+def autoslim():
+    torch.manual_seed(0)
+    return MODELS.build(_algorithm_cfg())
+
+
+def _batch(n: int = 4):
+    inputs = torch.randn(n, 3, 32, 32)
+    samples = [ClsDataSample().set_gt_label(i % 10) for i in range(n)]
+    return inputs, samples
+
+
+def test_units_found_and_layers_made_dynamic(autoslim):
+    mutator = autoslim.mutator
+    assert len(mutator.units) == 25
+    assert mutator.choices['backbone.conv1.conv_(0, 16)_16'] == [
+        0.25, 0.5, 0.75, 1.0
+    ]
+    assert isinstance(autoslim.architecture.backbone.conv1.conv,
+                      DynamicConv2d)
+    assert {e['reason'] for e in mutator.excluded} == {
+        'model input', 'model output'
+    }
+
+
+def test_sandwich_losses_and_one_update(autoslim):
+    inputs, samples = _batch()
+    autoslim.train()
+    losses = autoslim(inputs, samples, mode='loss')
+    assert sorted(losses) == [
+        'max_subnet.loss', 'min_subnet.loss_kl', 'random_subnet_0.loss_kl',
+        'random_subnet_1.loss_kl'
+    ]
+    # the largest width is set again after the step
+    assert set(autoslim.mutator.current_choices.values()) == {1.0}
+    optim = OptimWrapper(torch.optim.SGD(autoslim.parameters(), lr=0.1))
+    before = autoslim.architecture.head.fc.weight.detach().clone()
+    data = dict(inputs=list(inputs.mul(50).add(100).to(torch.uint8)),
+                data_samples=samples)
+    log = autoslim.train_step(data, optim)
+    assert 'max_subnet.loss' in log
+    assert not torch.equal(before, autoslim.architecture.head.fc.weight)
+
+
+@pytest.mark.parametrize('kind', ['max', 'min', 'random'])
+def test_export_parity_and_resources(autoslim, kind):
+    autoslim.eval()
+    torch.manual_seed(1)
+    mutator = autoslim.mutator
+    mutator.set_choices(mutator.sample_choices(kind))
+    arch = autoslim.architecture
+    static = export_static_model(arch)
+    assert not any(hasattr(m, 'mutable_attrs') for m in static.modules())
+    inputs, _ = _batch(2)
+    with torch.no_grad():
+        diff = (static(inputs, mode='tensor') -
+                arch(inputs, mode='tensor')).abs().max()
+    assert diff <= 1e-5
+    estimator = ResourceEstimator(input_shape=(1, 3, 32, 32))
+    assert estimator.estimate(static) == estimator.estimate(arch)
+    if kind == 'min':
+        full = sum(p.numel() for p in arch.parameters())
+        assert sum(p.numel() for p in static.parameters()) < full / 5
+
+
+def test_onnx_parity_of_a_random_subnet(autoslim, tmp_path):
+    onnxruntime = pytest.importorskip('onnxruntime')
+    autoslim.eval()
+    torch.manual_seed(2)
+    autoslim.mutator.set_choices(autoslim.mutator.sample_choices())
+    static = export_static_model(autoslim.architecture)
+    inputs, _ = _batch(2)
+
+    class Logits(torch.nn.Module):
+
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x):
+            return self.model(x, mode='tensor')
+
+    path = str(tmp_path / 'subnet.onnx')
+    torch.onnx.export(Logits(static).eval(), inputs, path,
+                      input_names=['x'],
+                      dynamo=False)
+    session = onnxruntime.InferenceSession(path)
+    (out, ) = session.run(None, {'x': inputs.numpy()})
+    with torch.no_grad():
+        expected = static(inputs, mode='tensor').numpy()
+    assert abs(out - expected).max() <= 1e-4
+
+
+def test_slimmable_network_trains_given_widths(tmp_path):
+    torch.manual_seed(0)
+    autoslim = MODELS.build(_algorithm_cfg())
+    mutator = autoslim.mutator
+    paths = []
+    for kind in ('max', 'min'):
+        mutator.set_choices(mutator.sample_choices(kind))
+        paths.append(mutator.config_template())
+    cfg = _algorithm_cfg()
+    slimmable = MODELS.build(
+        dict(type='mmrazor.SlimmableNetwork',
+             architecture=cfg['architecture'],
+             channel_cfg_paths=paths,
+             mutator=dict(
+                 type='SlimmableChannelMutator',
+                 channel_unit_cfg=dict(type='SlimmableChannelUnit'),
+                 parse_cfg=cfg['mutator']['parse_cfg'])))
+    bn = slimmable.architecture.backbone.conv1.bn
+    assert isinstance(bn, SwitchableBatchNorm2d)
+    assert sorted(bn.candidate_bn.keys(), key=int) == ['4', '16']
+    inputs, samples = _batch()
+    losses = slimmable(inputs, samples, mode='loss')
+    assert sorted(losses) == ['subnet_0.loss', 'subnet_1.loss']
+    slimmable.eval()
+    for subnet in slimmable.subnets:
+        slimmable.mutator.set_choices(subnet)
+        static = export_static_model(slimmable.architecture)
+        with torch.no_grad():
+            diff = (static(inputs, mode='tensor') -
+                    slimmable.architecture(inputs, mode='tensor')).abs()
+        assert diff.max() <= 1e-5
+    assert static.backbone.conv1.conv.out_channels == 4
+
+
+def test_errors():
+    cfg = _algorithm_cfg()
+    with pytest.raises(ValueError, match='`num_samples` must be an int'):
+        MODELS.build(dict(cfg, num_samples=-1))
+    with pytest.raises(ValueError, match='deploy_index 3 is out of range'):
+        MODELS.build(
+            dict(type='mmrazor.SlimmableNetwork',
+                 architecture=cfg['architecture'],
+                 channel_cfg_paths=[{
+                     'backbone.conv1.conv_(0, 16)_16':
+                     dict(init_args=dict(num_channels=16), choice=8)
+                 }],
+                 deploy_index=3))

@@ -1,7 +1,8 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """What every dynamic op shares: mutable attributes and static export."""
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
+import torch
 import torch.nn as nn
 
 from mmrazor.models.mutables.mutable_channel import ChannelIndex
@@ -66,6 +67,45 @@ class DynamicOpMixin:
         mutable = self.mutable_attrs._modules.get(attr)
         return None if mutable is None else mutable.activated_index
 
+    def index_key(self, *attrs: str) -> Tuple[tuple, list]:
+        """A comparable key of the current indices of ``attrs``.
+
+        Returns:
+            tuple: ``(key, refs)``: index tensors appear in ``key`` by id,
+            and ``refs`` holds them so that no id is reused while a cache
+            keeps the key.
+        """
+        key, refs = [], []
+        for attr in attrs:
+            index = self.channel_index(attr)
+            if index is None:
+                key.append(None)
+            elif isinstance(index, slice):
+                key.append((index.start, index.stop))
+            else:
+                key.append(('index', id(index)))
+                refs.append(index)
+        return tuple(key), refs
+
+    def cached_when_no_grad(self, key: tuple, refs: list,
+                            compute: Callable[[], Any]) -> Any:
+        """``compute()``, reused while ``key`` holds and autograd is off.
+
+        In inference the sliced, contiguous parameters of the current
+        sub-shape are kept until the choice or a parameter changes (``key``
+        should include the parameters' ``_version``), so a chosen subnet
+        runs on dense weights as its static export does. With autograd on,
+        nothing is cached.
+        """
+        if torch.is_grad_enabled():
+            return compute()
+        cache = self.__dict__.get('_no_grad_cache')
+        if cache is not None and cache[0] == key:
+            return cache[2]
+        value = compute()
+        self.__dict__['_no_grad_cache'] = (key, refs, value)
+        return value
+
     def to_static_op(self) -> nn.Module:
         """The plain op of the current sub-shape, with copied weights."""
         raise NotImplementedError
@@ -74,3 +114,4 @@ class DynamicOpMixin:
     def convert_from(cls, module: nn.Module) -> nn.Module:
         """Build the dynamic op from a static one, with the same weights."""
         raise NotImplementedError
+

@@ -112,8 +112,23 @@ class DynamicConv2d(nn.Conv2d, DynamicOpMixin):
             bias = select(bias, out_idx, 0)
         return weight, bias, groups
 
+    def _params_key(self) -> Tuple[tuple, list]:
+        key, refs = self.index_key('in_channels', 'out_channels')
+        bias = None if self.bias is None else self.bias._version
+        matrices = getattr(self, 'transform_matrix', None)
+        if matrices is not None:
+            bias = (bias, tuple(m._version for m in matrices.values()))
+        return key + (self._active_kernel_size(), self.weight._version,
+                      bias), refs
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weight, bias, groups = self.active_params()
+        if not self.mutable_attrs._modules:
+            return self._conv_forward(x, self.weight, self.bias)
+        key, refs = self._params_key()
+        weight, bias, groups = self.cached_when_no_grad(
+            key, refs, lambda: tuple(
+                t.contiguous() if t is not None and not isinstance(t, int)
+                else t for t in self.active_params()))
         return F.conv2d(x, weight, bias, self.stride, self._active_padding(),
                         self.dilation, groups)
 

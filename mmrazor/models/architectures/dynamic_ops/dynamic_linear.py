@@ -49,7 +49,15 @@ class DynamicLinear(nn.Linear, DynamicOpMixin):
         return weight, bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weight, bias = self.active_params()
+        if not self.mutable_attrs._modules:
+            return F.linear(x, self.weight, self.bias)
+        key, refs = self.index_key('in_channels', 'out_channels')
+        key += (self.weight._version,
+                None if self.bias is None else self.bias._version)
+        weight, bias = self.cached_when_no_grad(
+            key, refs, lambda: tuple(
+                None if t is None else t.contiguous()
+                for t in self.active_params()))
         return F.linear(x, weight, bias)
 
     def to_static_op(self) -> nn.Linear:

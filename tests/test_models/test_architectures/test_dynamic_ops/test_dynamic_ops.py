@@ -227,3 +227,23 @@ def test_one_shot_mutable_channel_contract():
         OneShotMutableChannel(16, [8, 17])
     mutable.fix_chosen(0.5)
     assert mutable.dump_chosen().chosen == 0.5 and mutable.is_fixed
+
+
+def test_no_grad_cache_follows_choices_and_weights():
+    conv = DynamicConv2d(8, 8, 3, padding=1)
+    mutable = SquentialMutableChannel(8)
+    conv.register_mutable_attr('out_channels', mutable)
+    x = torch.randn(1, 8, 5, 5)
+    with torch.no_grad():
+        mutable.current_choice = 4
+        first = conv(x)
+        assert conv(x).shape[1] == 4
+        mutable.current_choice = 6
+        assert conv(x).shape[1] == 6
+        conv.weight.mul_(2)  # an in-place update bumps the version
+        mutable.current_choice = 4
+        assert torch.allclose(conv(x), 2 * first - conv.bias[:4].view(
+            1, -1, 1, 1), atol=1e-5)
+    out = conv(x)
+    out.sum().backward()  # with autograd on, nothing cached is reused
+    assert conv.weight.grad[:4].abs().sum() > 0

@@ -55,7 +55,7 @@ model = dict(
 
 optim_wrapper = dict(
     optimizer=dict(
-        type='SGD', lr=0.05, momentum=0.9, nesterov=True,
+        type='SGD', lr=0.02, momentum=0.9, nesterov=True,
         weight_decay=5e-4))
 param_scheduler = [
     dict(

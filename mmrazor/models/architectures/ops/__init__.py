@@ -2,6 +2,10 @@
 """Candidate ops of the search spaces."""
 from .base import BaseOP
 from .common import Identity
+from .mobilenet_series import MBBlock, ShortcutLayer
 from .shufflenet_series import ShuffleBlock, ShuffleXception
 
-__all__ = ['BaseOP', 'Identity', 'ShuffleBlock', 'ShuffleXception']
+__all__ = [
+    'BaseOP', 'Identity', 'MBBlock', 'ShortcutLayer', 'ShuffleBlock',
+    'ShuffleXception'
+]

@@ -58,6 +58,17 @@ def _mutable_cfgs():
         'OneShotMutableOP': op,
         'OneShotMutableValue': dict(type='OneShotMutableValue',
                                     value_list=[1, 2, 3]),
+        'OneShotMutableChannel': dict(type='OneShotMutableChannel',
+                                      num_channels=8,
+                                      candidate_choices=[4, 8]),
+        # channel units, as a channel mutator builds them
+        **{
+            name: dict(type=name, num_channels=8)
+            for name in ('SequentialMutableChannelUnit',
+                         'OneShotMutableChannelUnit', 'L1MutableChannelUnit',
+                         'SlimmableChannelUnit', 'DCFFChannelUnit',
+                         'GroupFisherChannelUnit')
+        },
     }
 
 

@@ -6,6 +6,7 @@ from mmrazor.registry import MODELS
 from mmrazor.utils import DumpChosen
 
 from .base_mutable import BaseMutable
+from .choice_epoch import bump_choice_epoch
 
 
 @MODELS.register_module()
@@ -75,6 +76,7 @@ class OneShotMutableValue(BaseMutable):
                 f'{self._describe()} is fixed to {self._current_choice!r}; '
                 f'it cannot take {choice!r}')
         self._current_choice = choice
+        bump_choice_epoch()
 
     @property
     def min_choice(self) -> Any:

@@ -5,6 +5,10 @@ from typing import Any, Callable, Optional, Tuple
 import torch
 import torch.nn as nn
 
+from mmrazor.models.mutables.choice_epoch import (
+    bump_choice_epoch,
+    choice_epoch,
+)
 from mmrazor.models.mutables.mutable_channel import ChannelIndex
 
 _CHANNEL_ATTRS = ('in_channels', 'out_channels', 'num_features')
@@ -51,6 +55,7 @@ class DynamicOpMixin:
                     f'has {full} {attr}')
         self._check_mutable_attr(attr, mutable)
         self.mutable_attrs[attr] = mutable
+        bump_choice_epoch()
 
     def _full_channels(self, attr: str) -> int:
         return getattr(self, attr)
@@ -67,43 +72,25 @@ class DynamicOpMixin:
         mutable = self.mutable_attrs._modules.get(attr)
         return None if mutable is None else mutable.activated_index
 
-    def index_key(self, *attrs: str) -> Tuple[tuple, list]:
-        """A comparable key of the current indices of ``attrs``.
-
-        Returns:
-            tuple: ``(key, refs)``: index tensors appear in ``key`` by id,
-            and ``refs`` holds them so that no id is reused while a cache
-            keeps the key.
-        """
-        key, refs = [], []
-        for attr in attrs:
-            index = self.channel_index(attr)
-            if index is None:
-                key.append(None)
-            elif isinstance(index, slice):
-                key.append((index.start, index.stop))
-            else:
-                key.append(('index', id(index)))
-                refs.append(index)
-        return tuple(key), refs
-
-    def cached_when_no_grad(self, key: tuple, refs: list,
+    def cached_when_no_grad(self, versions: tuple,
                             compute: Callable[[], Any]) -> Any:
-        """``compute()``, reused while ``key`` holds and autograd is off.
+        """``compute()``, reused while no choice and no tensor changes.
 
-        In inference the sliced, contiguous parameters of the current
-        sub-shape are kept until the choice or a parameter changes (``key``
-        should include the parameters' ``_version``), so a chosen subnet
-        runs on dense weights as its static export does. With autograd on,
-        nothing is cached.
+        With autograd off, the result (the sliced, contiguous parameters of
+        the current sub-shape) is kept until the choice epoch (see
+        :mod:`mmrazor.models.mutables.choice_epoch`) or ``versions`` (the
+        ``_version`` of the tensors it depends on) change, so a chosen
+        subnet runs on dense weights, as its static export does, at the cost
+        of one comparison per forward. With autograd on, nothing is cached.
         """
         if torch.is_grad_enabled():
             return compute()
+        key = (choice_epoch(), versions)
         cache = self.__dict__.get('_no_grad_cache')
         if cache is not None and cache[0] == key:
-            return cache[2]
+            return cache[1]
         value = compute()
-        self.__dict__['_no_grad_cache'] = (key, refs, value)
+        self.__dict__['_no_grad_cache'] = (key, value)
         return value
 
     def to_static_op(self) -> nn.Module:

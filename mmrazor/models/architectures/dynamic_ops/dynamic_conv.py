@@ -112,24 +112,25 @@ class DynamicConv2d(nn.Conv2d, DynamicOpMixin):
             bias = select(bias, out_idx, 0)
         return weight, bias, groups
 
-    def _params_key(self) -> Tuple[tuple, list]:
-        key, refs = self.index_key('in_channels', 'out_channels')
+    def _versions(self) -> tuple:
         bias = None if self.bias is None else self.bias._version
-        matrices = getattr(self, 'transform_matrix', None)
+        matrices = self._modules.get('transform_matrix')
         if matrices is not None:
             bias = (bias, tuple(m._version for m in matrices.values()))
-        return key + (self._active_kernel_size(), self.weight._version,
-                      bias), refs
+        return self.weight._version, bias
+
+    def _dense_params(self) -> tuple:
+        weight, bias, groups = self.active_params()
+        return (weight.contiguous(),
+                None if bias is None else bias.contiguous(), groups,
+                self._active_padding())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.mutable_attrs._modules:
             return self._conv_forward(x, self.weight, self.bias)
-        key, refs = self._params_key()
-        weight, bias, groups = self.cached_when_no_grad(
-            key, refs, lambda: tuple(
-                t.contiguous() if t is not None and not isinstance(t, int)
-                else t for t in self.active_params()))
-        return F.conv2d(x, weight, bias, self.stride, self._active_padding(),
+        weight, bias, groups, padding = self.cached_when_no_grad(
+            self._versions(), self._dense_params)
+        return F.conv2d(x, weight, bias, self.stride, padding,
                         self.dilation, groups)
 
     def to_static_op(self) -> nn.Conv2d:

@@ -51,11 +51,10 @@ class DynamicLinear(nn.Linear, DynamicOpMixin):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.mutable_attrs._modules:
             return F.linear(x, self.weight, self.bias)
-        key, refs = self.index_key('in_channels', 'out_channels')
-        key += (self.weight._version,
-                None if self.bias is None else self.bias._version)
+        versions = (self.weight._version,
+                    None if self.bias is None else self.bias._version)
         weight, bias = self.cached_when_no_grad(
-            key, refs, lambda: tuple(
+            versions, lambda: tuple(
                 None if t is None else t.contiguous()
                 for t in self.active_params()))
         return F.linear(x, weight, bias)

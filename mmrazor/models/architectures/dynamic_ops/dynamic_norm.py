@@ -41,7 +41,27 @@ class _DynamicBatchNormMixin(DynamicOpMixin):
         new.load_state_dict(module.state_dict())
         return new.to(next(iter(module.state_dict().values())).device)
 
+    def _eval_params(self) -> tuple:
+        index = _feature_index(self)
+        if index is None:
+            return None
+        return tuple(None if t is None else select(t, index).contiguous()
+                     for t in (self.running_mean, self.running_var,
+                               self.weight, self.bias))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.mutable_attrs._modules:
+            return super().forward(x)
+        if not self.training and self.running_mean is not None:
+            versions = tuple(None if t is None else t._version
+                             for t in (self.running_mean, self.running_var,
+                                       self.weight, self.bias))
+            params = self.cached_when_no_grad(versions, self._eval_params)
+            if params is None:
+                return super().forward(x)
+            self._check_input_dim(x)
+            return F.batch_norm(x, params[0], params[1], params[2],
+                                params[3], False, 0.0, self.eps)
         index = _feature_index(self)
         if index is None:
             return super().forward(x)

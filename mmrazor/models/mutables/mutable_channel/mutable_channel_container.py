@@ -5,6 +5,7 @@ from typing import List, Tuple
 import torch
 import torch.nn as nn
 
+from ..choice_epoch import bump_choice_epoch
 from ._index import ChannelIndex, mask_to_index
 
 
@@ -58,6 +59,7 @@ class MutableChannelContainer(nn.Module):
         self._ranges.append((start, end, expand_ratio))
         self.mutables.append(mutable)
         self._cache = ((), None, self.num_channels)
+        bump_choice_epoch()
 
     def _versions(self) -> tuple:
         return tuple(getattr(m, 'version', None) for m in self.mutables)

@@ -21,6 +21,7 @@ import torch.nn as nn
 
 from mmrazor.registry import MODELS
 
+from ..choice_epoch import bump_choice_epoch
 from ._index import ChannelIndex, mask_to_index, prefix_index
 
 
@@ -61,6 +62,7 @@ class MutableChannel(nn.Module):
 
     def _changed(self) -> None:
         self.version += 1
+        bump_choice_epoch()
 
     def extra_repr(self) -> str:
         return (f'num_channels={self.num_channels}, '

@@ -8,6 +8,7 @@ from mmrazor.registry import MODELS
 from mmrazor.utils import DumpChosen
 
 from ..base_mutable import BaseMutable
+from ..choice_epoch import bump_choice_epoch
 from ._index import ChannelIndex, prefix_index
 from .mutable_channels import check_choice_mode, ratio_or_number
 
@@ -92,6 +93,7 @@ class OneShotMutableChannel(BaseMutable):
                 f'it cannot take {choice!r}')
         self._current_choice = choice
         self._num_active = self._to_number(choice)
+        bump_choice_epoch()
 
     @property
     def activated_channels(self) -> int:

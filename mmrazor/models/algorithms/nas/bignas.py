@@ -11,7 +11,7 @@ from mmengine.structures import BaseDataElement
 from mmrazor.registry import MODEL_WRAPPERS, MODELS, in_mmrazor_scope
 
 from ...mutators import NasMutator
-from .._sandwich import add_prefix, build_inplace_distiller
+from .._sandwich import build_inplace_distiller, sandwich_losses
 from ..base import BaseAlgorithm, LossResults, build_component
 
 # The in-place distillation of the original MMRazor configs: the KL
@@ -133,14 +133,6 @@ class BigNAS(BaseAlgorithm):
             self.architecture.backbone.set_drop_path_rate(
                 rate, self.backbone_dropout_stages)
 
-    def _distill_subnet(self, kind: str, inputs: torch.Tensor
-                        ) -> Dict[str, torch.Tensor]:
-        """Set a ``kind`` subnet and return its distillation losses."""
-        self.mutator.set_choices(self.mutator.sample_choices(kind))
-        with self.distiller.student_recorders:
-            self.architecture(inputs, None, mode='tensor')
-        return self.distiller.compute_distill_losses()
-
     def loss(self,
              inputs: torch.Tensor,
              data_samples: Optional[List[BaseDataElement]] = None
@@ -155,23 +147,12 @@ class BigNAS(BaseAlgorithm):
             dict: ``max_subnet.*``, ``random_subnet_{i}.*`` and
             ``min_subnet.*`` losses.
         """
-        self.mutator.set_choices(self.mutator.sample_choices('max'))
-        self._set_drop_path(self.drop_path_rate)
+        def on_subnet(kind: str) -> None:
+            self._set_drop_path(self.drop_path_rate if kind == 'max' else 0.)
+
         try:
-            with self.distiller.teacher_recorders:
-                max_losses = self.architecture(inputs, data_samples,
-                                               mode='loss')
+            return sandwich_losses(self.architecture, self.mutator,
+                                   self.distiller, inputs, data_samples,
+                                   self.num_random_samples, on_subnet)
         finally:
             self._set_drop_path(0.)
-        losses = add_prefix(max_losses, 'max_subnet')
-        for i in range(self.num_random_samples):
-            losses.update(
-                add_prefix(
-                    self._distill_subnet('random', inputs),
-                    f'random_subnet_{i}'))
-        losses.update(
-            add_prefix(self._distill_subnet('min', inputs), 'min_subnet'))
-        self.distiller.teacher_recorders.reset_data()
-        self.distiller.student_recorders.reset_data()
-        self.mutator.set_choices(self.mutator.sample_choices('max'))
-        return losses

@@ -88,8 +88,6 @@ class AutoSlim(BaseAlgorithm):
         The largest width is set again afterwards, so evaluation between
         training steps sees the full network.
         """
-        losses = sandwich_losses(self.architecture, self.mutator,
-                                 self.distiller, inputs, data_samples,
-                                 self.num_samples)
-        self.mutator.set_choices(self.mutator.sample_choices('max'))
-        return losses
+        return sandwich_losses(self.architecture, self.mutator,
+                               self.distiller, inputs, data_samples,
+                               self.num_samples)

@@ -11,8 +11,9 @@ Modules are not hooked as opaque leaves: a module op is recognised from the
 functional call it makes with its own parameters (``F.conv2d(x,
 self.weight, ...)``, ``F.batch_norm(x, ..., self.weight, ...)``), so
 subclasses with their own ``forward`` (mmcls's ``LayerNorm2d``, mmcv's
-``Conv2dAdaptivePadding``) need no special case. Forward hooks on every
-module only keep the stack of running modules, to name them in reports.
+``Conv2dAdaptivePadding``) need no special case. Two global forward hooks
+(for the traced forward only) keep the stack of running modules, to name
+them in reports.
 """
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -63,22 +64,21 @@ class ChannelTracer(TorchFunctionMode):
                 self.origins[t] = f'parameter/buffer {qualified!r}'
         self.stack: List[str] = []
         self.failed_op: Optional[str] = None
-        self._handles: List[Any] = []
-        for name, module in model.named_modules():
-            self._handles.append(module.register_forward_pre_hook(
-                self._push(name)))
-            self._handles.append(module.register_forward_hook(self._pop))
+        self._names = {id(m): n for n, m in model.named_modules()}
+        # Two global hooks (for this forward only) instead of two per module.
+        self._handles: List[Any] = [
+            nn.modules.module.register_module_forward_pre_hook(self._push),
+            nn.modules.module.register_module_forward_hook(self._pop),
+        ]
 
     # -- module stack -----------------------------------------------------
-    def _push(self, name: str) -> Callable:
-
-        def hook(module: nn.Module, args: Any) -> None:
+    def _push(self, module: nn.Module, args: Any) -> None:
+        name = self._names.get(id(module))
+        if name is not None:
             self.stack.append(name)
 
-        return hook
-
     def _pop(self, module: nn.Module, args: Any, out: Any) -> None:
-        if self.stack:
+        if id(module) in self._names and self.stack:
             self.stack.pop()
 
     def remove_hooks(self) -> None:

@@ -3,11 +3,13 @@
 from .autoslim_greedy_search_loop import AutoSlimGreedySearchLoop
 from .distill_val_loop import SingleTeacherDistillValLoop
 from .evolution_search_loop import EvolutionSearchLoop
+from .prune_val_loop import ItePruneValLoop
 from .subnet_val_loop import AutoSlimValLoop, SlimmableValLoop, SubnetValLoop
 from .utils import calibrate_bn_statistics
 
 __all__ = [
     'AutoSlimGreedySearchLoop', 'AutoSlimValLoop', 'EvolutionSearchLoop',
+    'ItePruneValLoop',
     'SingleTeacherDistillValLoop', 'SlimmableValLoop', 'SubnetValLoop',
     'calibrate_bn_statistics'
 ]

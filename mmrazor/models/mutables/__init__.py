@@ -12,6 +12,8 @@ from .mutable_channel import (
 )
 from .mutable_channel.units import (
                               Channel,
+                              DCFFChannelUnit,
+                              GroupFisherChannelUnit,
                               L1MutableChannelUnit,
                               MutableChannelUnit,
                               OneShotMutableChannelUnit,
@@ -27,5 +29,5 @@ __all__ = [
     'SequentialMutableChannel', 'SimpleMutableChannel',
     'SquentialMutableChannel', 'Channel', 'MutableChannelUnit',
     'SequentialMutableChannelUnit', 'OneShotMutableChannelUnit',
-    'L1MutableChannelUnit'
+    'L1MutableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit'
 ]

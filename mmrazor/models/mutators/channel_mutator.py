@@ -140,8 +140,11 @@ class ChannelMutator(BaseModule):
         if not isinstance(module, DynamicOpMixin):
             dynamic = _dynamic_type(module)
             if dynamic is None:
-                return (f'{type(module).__name__} has no dynamic op (known: '
-                        f'{sorted(t.__name__ for t in DYNAMIC_OF)})')
+                cls = type(module)
+                return (f'{cls.__module__}.{cls.__qualname__} has no dynamic '
+                        'op; subclasses of supported layers are not '
+                        'converted, since their forward may differ (known: '
+                        f'{sorted(t.__qualname__ for t in DYNAMIC_OF)})')
             new = dynamic.convert_from(module)
             new.train(module.training)
             parent_name, _, attr = name.rpartition('.')

@@ -195,13 +195,13 @@ class GroupFisherAlgorithm(BaseAlgorithm):
                 return None
             if float(imp.min()) < best_imp:
                 best, best_imp = unit, float(imp.min())
-        self._reset()
         if best is None:
             self.finished = True
             print_log(f'{type(self).__name__}: every prunable unit is down to'
                       ' one channel; pruning stops', logger='current')
             return None
         index = best.prune_min_channel()
+        self._reset()
         self.num_pruned += 1
         message = (f'{type(self).__name__}: pruned channel {index} of '
                    f'{best.name!r} (Fisher {best_imp:.3e}), '

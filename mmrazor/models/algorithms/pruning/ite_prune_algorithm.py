@@ -82,6 +82,9 @@ class ItePruneAlgorithm(BaseAlgorithm):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
+    # Whether ``prune_times=None`` (resolved from the runner) is accepted.
+    open_schedule = False
+
     def __init__(self,
                  architecture: Union[BaseModel, Dict],
                  mutator_cfg: Union[Dict, ChannelMutator] = _DEFAULT_MUTATOR,
@@ -95,6 +98,9 @@ class ItePruneAlgorithm(BaseAlgorithm):
         super().__init__(architecture, data_preprocessor, init_cfg)
         name = type(self).__name__
         self.step_freq = _positive_int(step_freq, 'step_freq', name)
+        if prune_times is None and not self.open_schedule:
+            raise ValueError(f'{name}: `prune_times` must be an int >= 1, '
+                             'but got None')
         self.prune_times = prune_times if prune_times is None else \
             _positive_int(prune_times, 'prune_times', name)
         self.linear_schedule = bool(linear_schedule)

@@ -2,18 +2,28 @@
 """Dynamic ops: static ``torch.nn`` ops that run a chosen sub-shape.
 
 ``DYNAMIC_OF`` maps a static op type to the dynamic type a mutator converts
-it to (most specific type first).
+it to: exact types only, since a subclass may change the forward.
 """
 import torch.nn as nn
+from mmcls.models.utils.norm import LayerNorm2d
+from mmcv.cnn.bricks.conv2d_adaptive_padding import Conv2dAdaptivePadding
+from mmcv.cnn.bricks.wrappers import Conv2d as MMCVConv2d
+from mmcv.cnn.bricks.wrappers import Linear as MMCVLinear
 
 from ._mixin import DynamicOpMixin
 from .dynamic_container import DynamicSequential
-from .dynamic_conv import BigNasConv2d, DynamicConv2d, OFAConv2d
+from .dynamic_conv import (
+                           BigNasConv2d,
+                           DynamicConv2d,
+                           DynamicConv2dAdaptivePadding,
+                           OFAConv2d,
+)
 from .dynamic_linear import DynamicLinear
 from .dynamic_norm import (
                            DynamicBatchNorm1d,
                            DynamicBatchNorm2d,
                            DynamicLayerNorm,
+                           DynamicLayerNorm2d,
 )
 from .dynamic_resizer import DynamicInputResizer, InputResizer
 from .switchable_norm import SwitchableBatchNorm2d
@@ -24,11 +34,17 @@ DYNAMIC_OF = {
     nn.BatchNorm1d: DynamicBatchNorm1d,
     nn.BatchNorm2d: DynamicBatchNorm2d,
     nn.LayerNorm: DynamicLayerNorm,
+    # mmcv's wrappers differ from torch's only on empty inputs
+    MMCVConv2d: DynamicConv2d,
+    MMCVLinear: DynamicLinear,
+    Conv2dAdaptivePadding: DynamicConv2dAdaptivePadding,
+    LayerNorm2d: DynamicLayerNorm2d,
 }
 
 __all__ = [
     'DynamicOpMixin', 'DynamicConv2d', 'BigNasConv2d', 'OFAConv2d',
-    'DynamicLinear', 'DynamicBatchNorm1d', 'DynamicBatchNorm2d',
-    'DynamicLayerNorm', 'DynamicSequential', 'DynamicInputResizer',
-    'InputResizer', 'SwitchableBatchNorm2d', 'DYNAMIC_OF'
+    'DynamicConv2dAdaptivePadding', 'DynamicLinear', 'DynamicBatchNorm1d',
+    'DynamicBatchNorm2d', 'DynamicLayerNorm', 'DynamicLayerNorm2d',
+    'DynamicSequential', 'DynamicInputResizer', 'InputResizer',
+    'SwitchableBatchNorm2d', 'DYNAMIC_OF'
 ]

@@ -1,10 +1,12 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Dynamic 2d convolutions: elastic channels, and kernel size."""
+import math
 from typing import Any, List, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmcv.cnn.bricks.conv2d_adaptive_padding import Conv2dAdaptivePadding
 
 from mmrazor.models.mutables.mutable_channel import num_selected, select
 from mmrazor.registry import MODELS
@@ -55,12 +57,14 @@ class DynamicConv2d(nn.Conv2d, DynamicOpMixin):
     @classmethod
     def convert_from(cls, module: nn.Conv2d) -> 'DynamicConv2d':
         """Build from ``module`` (an ``nn.Conv2d``), sharing no memory."""
+        # built on the meta device: no random init to overwrite
         new = cls(module.in_channels, module.out_channels, module.kernel_size,
                   module.stride, module.padding, module.dilation,
                   module.groups, module.bias is not None,
-                  module.padding_mode)
+                  module.padding_mode, device='meta')
+        new = new.to_empty(device=module.weight.device)
         new.load_state_dict(module.state_dict())
-        return new.to(module.weight.device)
+        return new
 
     def _check_kernel_mutable(self, mutable: Any) -> None:
         name = type(self).__name__
@@ -136,21 +140,21 @@ class DynamicConv2d(nn.Conv2d, DynamicOpMixin):
     def to_static_op(self) -> nn.Conv2d:
         """A plain ``nn.Conv2d`` of the current sub-shape."""
         weight, bias, groups = self.active_params()
-        kernel = self._active_kernel_size()
         conv = nn.Conv2d(
             weight.shape[1] * groups,
             weight.shape[0],
-            kernel,
+            self._active_kernel_size(),
             stride=self.stride,
             padding=self._active_padding(),
             dilation=self.dilation,
             groups=groups,
-            bias=bias is not None)
+            bias=bias is not None,
+            device='meta').to_empty(device=self.weight.device)
         with torch.no_grad():
             conv.weight.copy_(weight)
             if bias is not None:
                 conv.bias.copy_(bias)
-        return conv.to(self.weight.device)
+        return conv
 
 
 def _center_crop(weight: torch.Tensor, kernel: int) -> torch.Tensor:
@@ -217,3 +221,56 @@ class OFAConv2d(DynamicConv2d):
             weight = F.linear(weight, self.transform_matrix[f'{big}to{small}'])
             weight = weight.reshape(out_c, in_c, small, small)
         return weight
+
+
+@MODELS.register_module()
+class DynamicConv2dAdaptivePadding(DynamicConv2d):
+    """mmcv's ``Conv2dAdaptivePadding`` with elastic channels.
+
+    Like its static counterpart (EfficientNet uses it), it pads the input
+    so that the output covers it ("same" padding of TensorFlow), computed
+    from the input size on each forward; it exports to a
+    ``Conv2dAdaptivePadding``.
+    """
+
+    @classmethod
+    def convert_from(cls, module: nn.Conv2d) -> 'DynamicConv2d':
+        """Build from a ``Conv2dAdaptivePadding``."""
+        new = cls(module.in_channels, module.out_channels, module.kernel_size,
+                  module.stride, 0, module.dilation, module.groups,
+                  module.bias is not None, device='meta')
+        new = new.to_empty(device=module.weight.device)
+        new.load_state_dict(module.state_dict())
+        return new
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        img_h, img_w = x.shape[-2:]
+        kernel = self._active_kernel_size()
+        pads = []
+        for size, stride, dilation in zip((img_h, img_w), self.stride,
+                                          self.dilation):
+            out = math.ceil(size / stride)
+            pads.append(max((out - 1) * stride + (kernel - 1) * dilation +
+                            1 - size, 0))
+        pad_h, pad_w = pads
+        if pad_h > 0 or pad_w > 0:
+            x = F.pad(x, [
+                pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2
+            ])
+        return super().forward(x)
+
+    def _active_padding(self) -> Any:
+        return self.padding
+
+    def to_static_op(self) -> nn.Conv2d:
+        """A ``Conv2dAdaptivePadding`` of the current sub-shape."""
+        weight, bias, groups = self.active_params()
+        conv = Conv2dAdaptivePadding(
+            weight.shape[1] * groups, weight.shape[0],
+            self._active_kernel_size(), self.stride, 0, self.dilation,
+            groups, bias is not None)
+        with torch.no_grad():
+            conv.weight.copy_(weight)
+            if bias is not None:
+                conv.bias.copy_(bias)
+        return conv.to(self.weight.device)

@@ -36,9 +36,10 @@ class DynamicLinear(nn.Linear, DynamicOpMixin):
     def convert_from(cls, module: nn.Linear) -> 'DynamicLinear':
         """Build from ``module`` (an ``nn.Linear``)."""
         new = cls(module.in_features, module.out_features,
-                  module.bias is not None)
+                  module.bias is not None, device='meta')
+        new = new.to_empty(device=module.weight.device)
         new.load_state_dict(module.state_dict())
-        return new.to(module.weight.device)
+        return new
 
     def active_params(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Weight and bias of the current sub-shape."""
@@ -62,9 +63,10 @@ class DynamicLinear(nn.Linear, DynamicOpMixin):
     def to_static_op(self) -> nn.Linear:
         """A plain ``nn.Linear`` of the current sub-shape."""
         weight, bias = self.active_params()
-        linear = nn.Linear(weight.shape[1], weight.shape[0], bias is not None)
+        linear = nn.Linear(weight.shape[1], weight.shape[0], bias is not None,
+                           device='meta').to_empty(device=self.weight.device)
         with torch.no_grad():
             linear.weight.copy_(weight)
             if bias is not None:
                 linear.bias.copy_(bias)
-        return linear.to(self.weight.device)
+        return linear

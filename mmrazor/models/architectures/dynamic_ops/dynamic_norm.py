@@ -5,6 +5,7 @@ from typing import Tuple, Type
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmcls.models.utils.norm import LayerNorm2d
 
 from mmrazor.models.mutables.mutable_channel import ChannelIndex, select
 from mmrazor.registry import MODELS
@@ -195,3 +196,26 @@ class DynamicLayerNorm(nn.LayerNorm, DynamicOpMixin):
             if bias is not None:
                 static.bias.copy_(bias)
         return static.to(weight.device) if weight is not None else static
+
+
+@MODELS.register_module()
+class DynamicLayerNorm2d(DynamicLayerNorm):
+    """mmcls's ``LayerNorm2d`` (a layer norm over the channels of NCHW
+    maps, as in ConvNeXt) with elastic channels; exports to a
+    ``LayerNorm2d``."""
+
+    def forward(self, x: torch.Tensor,
+                data_format: str = 'channel_first') -> torch.Tensor:
+        if data_format == 'channel_last':
+            return super().forward(x)
+        x = super().forward(x.permute(0, 2, 3, 1))
+        return x.permute(0, 3, 1, 2).contiguous()
+
+    def to_static_op(self) -> nn.LayerNorm:
+        """A ``LayerNorm2d`` with the active channels."""
+        plain = super().to_static_op()
+        static = LayerNorm2d(plain.normalized_shape[0], eps=plain.eps,
+                             elementwise_affine=plain.elementwise_affine,
+                             bias=plain.bias is not None)
+        static.load_state_dict(plain.state_dict())
+        return static

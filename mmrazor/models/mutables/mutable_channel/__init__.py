@@ -16,6 +16,8 @@ from .mutable_channels import (
 from .one_shot_mutable_channel import OneShotMutableChannel
 from .units import (
                      Channel,
+                     DCFFChannelUnit,
+                     GroupFisherChannelUnit,
                      L1MutableChannelUnit,
                      MutableChannelUnit,
                      OneShotMutableChannelUnit,
@@ -30,5 +32,5 @@ __all__ = [
     'MutableChannelContainer', 'ChannelIndex', 'mask_to_index', 'num_selected',
     'prefix_index', 'select', 'Channel', 'MutableChannelUnit',
     'SequentialMutableChannelUnit', 'OneShotMutableChannelUnit',
-    'L1MutableChannelUnit'
+    'L1MutableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit'
 ]

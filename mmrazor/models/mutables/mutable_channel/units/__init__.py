@@ -1,6 +1,8 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Channel units: groups of coupled channels and how they are pruned."""
 from .channel_unit import Channel, MutableChannelUnit
+from .dcff_unit import DCFFChannelUnit
+from .group_fisher_unit import GroupFisherChannelUnit
 from .l1_unit import L1MutableChannelUnit
 from .sequential_units import (
                                OneShotMutableChannelUnit,
@@ -10,5 +12,6 @@ from .slimmable_unit import SlimmableChannelUnit
 
 __all__ = [
     'Channel', 'MutableChannelUnit', 'SequentialMutableChannelUnit',
-    'OneShotMutableChannelUnit', 'L1MutableChannelUnit', 'SlimmableChannelUnit'
+    'OneShotMutableChannelUnit', 'L1MutableChannelUnit',
+    'SlimmableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit'
 ]

@@ -19,11 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / 'docs' / 'en' / 'user_guides' / 'pruning_coverage.md'
 TOOL = ROOT / 'tools' / 'pruning' / 'coverage_table.py'
 
-# name: (prunable units, excluded units). Limited by known gaps of the
-# ChannelMutator (a layer type without a dynamic op drops the unit):
-# EfficientNet-b0 (24 units: mmcv Conv2dAdaptivePadding), ConvNeXt without
-# layer scale (4 stream units: mmcls LayerNorm2d) and the ViT (its 12 FFN
-# units: mmcv's Linear wrapper).
+# name: (prunable units, excluded units).
 EXPECTED = {
     'resnet18': (12, 2),
     'resnet50': (37, 2),
@@ -34,16 +30,15 @@ EXPECTED = {
     'shufflenet_v1': (0, 38),
     'shufflenet_v2': (18, 37),
     'regnetx_400mf': (5, 46),
-    'efficientnet_b0': (16, 26),
+    'efficientnet_b0': (40, 2),
     'vgg11': (10, 2),
     'convnext_small_arch': (5, 6),
-    'convnext_small_arch_no_ls': (5, 6),
+    'convnext_small_arch_no_ls': (9, 2),
     'convnext_tiny': (18, 6),
-    'deit_tiny': (0, 39),
+    'deit_tiny': (12, 27),
 }
 NOT_PRUNABLE = {
     'shufflenet_v1': 'channel shuffle',
-    'deit_tiny': 'mmcv.cnn.bricks.wrappers.Linear has no dynamic op',
 }
 
 

@@ -107,3 +107,18 @@ def test_unconvertible_layer_is_excluded_with_reason():
     assert [u.name for u in mutator.units] == ['conv3_(0, 16)_16']
     assert mutator.excluded[0]['channels'] == 'conv1_(0, 8)_8'
     assert 'GroupNorm has no dynamic op' in mutator.excluded[0]['reason']
+
+
+def test_meta_device_estimate_leaves_masks_intact():
+    from mmrazor.models import ResourceEstimator
+    net, mutator = _prepared('L1MutableChannelUnit', choice_mode='ratio')
+    mutator.set_choices({'conv1_(0, 8)_8': 0.5, 'conv3_(0, 16)_16': 0.25})
+    x = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        before = net(x)
+    estimator = ResourceEstimator(input_shape=(1, 3, 8, 8))
+    assert estimator.estimate(net) == estimator.estimate(
+        export_static_model(net))
+    assert all(u.current_mask.device.type == 'cpu' for u in mutator.units)
+    with torch.no_grad():
+        assert torch.equal(net(x), before)

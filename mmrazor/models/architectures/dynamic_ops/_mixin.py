@@ -1,6 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """What every dynamic op shares: mutable attributes and static export."""
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -72,25 +72,30 @@ class DynamicOpMixin:
         mutable = self.mutable_attrs._modules.get(attr)
         return None if mutable is None else mutable.activated_index
 
-    def cached_when_no_grad(self, versions: tuple,
+    def cached_when_no_grad(self, tensors: Sequence[Optional[torch.Tensor]],
                             compute: Callable[[], Any]) -> Any:
         """``compute()``, reused while no choice and no tensor changes.
 
         With autograd off, the result (the sliced, contiguous parameters of
         the current sub-shape) is kept until the choice epoch (see
-        :mod:`mmrazor.models.mutables.choice_epoch`) or ``versions`` (the
-        ``_version`` of the tensors it depends on) change, so a chosen
-        subnet runs on dense weights, as its static export does, at the cost
-        of one comparison per forward. With autograd on, nothing is cached.
+        :mod:`mmrazor.models.mutables.choice_epoch`) changes, or one of
+        ``tensors`` (those it is computed from) is replaced or updated in
+        place, so a chosen subnet runs on dense weights, as its static export
+        does, at the cost of a few comparisons per forward. With autograd
+        on, nothing is cached.
         """
         if torch.is_grad_enabled():
             return compute()
-        key = (choice_epoch(), versions)
+        epoch = choice_epoch()
+        versions = tuple(None if t is None else t._version for t in tensors)
         cache = self.__dict__.get('_no_grad_cache')
-        if cache is not None and cache[0] == key:
-            return cache[1]
+        if cache is not None and cache[0] == epoch and \
+                cache[1] == versions and len(cache[2]) == len(tensors) and \
+                all(a is b for a, b in zip(cache[2], tensors)):
+            return cache[3]
         value = compute()
-        self.__dict__['_no_grad_cache'] = (key, value)
+        self.__dict__['_no_grad_cache'] = (epoch, versions, list(tensors),
+                                           value)
         return value
 
     def to_static_op(self) -> nn.Module:

@@ -116,12 +116,11 @@ class DynamicConv2d(nn.Conv2d, DynamicOpMixin):
             bias = select(bias, out_idx, 0)
         return weight, bias, groups
 
-    def _versions(self) -> tuple:
-        bias = None if self.bias is None else self.bias._version
+    def _cache_tensors(self) -> list:
+        """The tensors the inference weights are computed from."""
         matrices = self._modules.get('transform_matrix')
-        if matrices is not None:
-            bias = (bias, tuple(m._version for m in matrices.values()))
-        return self.weight._version, bias
+        extra = [] if matrices is None else list(matrices.values())
+        return [self.weight, self.bias] + extra
 
     def _dense_params(self) -> tuple:
         weight, bias, groups = self.active_params()
@@ -133,7 +132,7 @@ class DynamicConv2d(nn.Conv2d, DynamicOpMixin):
         if not self.mutable_attrs._modules:
             return self._conv_forward(x, self.weight, self.bias)
         weight, bias, groups, padding = self.cached_when_no_grad(
-            self._versions(), self._dense_params)
+            self._cache_tensors(), self._dense_params)
         return F.conv2d(x, weight, bias, self.stride, padding,
                         self.dilation, groups)
 

@@ -52,10 +52,8 @@ class DynamicLinear(nn.Linear, DynamicOpMixin):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.mutable_attrs._modules:
             return F.linear(x, self.weight, self.bias)
-        versions = (self.weight._version,
-                    None if self.bias is None else self.bias._version)
         weight, bias = self.cached_when_no_grad(
-            versions, lambda: tuple(
+            [self.weight, self.bias], lambda: tuple(
                 None if t is None else t.contiguous()
                 for t in self.active_params()))
         return F.linear(x, weight, bias)

@@ -54,10 +54,9 @@ class _DynamicBatchNormMixin(DynamicOpMixin):
         if not self.mutable_attrs._modules:
             return super().forward(x)
         if not self.training and self.running_mean is not None:
-            versions = tuple(None if t is None else t._version
-                             for t in (self.running_mean, self.running_var,
-                                       self.weight, self.bias))
-            params = self.cached_when_no_grad(versions, self._eval_params)
+            params = self.cached_when_no_grad(
+                [self.running_mean, self.running_var, self.weight, self.bias],
+                self._eval_params)
             if params is None:
                 return super().forward(x)
             self._check_input_dim(x)

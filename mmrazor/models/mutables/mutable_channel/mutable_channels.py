@@ -79,9 +79,10 @@ class SimpleMutableChannel(MutableChannel):
 
     def __init__(self, num_channels: int) -> None:
         super().__init__(num_channels)
-        self.register_buffer(
-            'mask', torch.ones(num_channels, dtype=torch.bool),
-            persistent=False)
+        # A plain attribute, not a buffer: module-wide tensor swaps (meta
+        # device counting, ``functional_call``) must not replace it. Dynamic
+        # ops move the index they derive from it to their weights' device.
+        self.mask = torch.ones(num_channels, dtype=torch.bool)
 
     @property
     def current_choice(self) -> torch.Tensor:

@@ -72,15 +72,12 @@ class FuseConv2d(DynamicConv2d):
         new.train(module.training)
         return new
 
-    def _versions(self) -> tuple:
-        """The inference cache key, with the fusion matrix's identity and
-        version: a fusion update invalidates the cached weights."""
-        versions = super()._versions()
+    def _cache_tensors(self) -> list:
+        """The inference weights depend on the fusion matrix too: a fusion
+        update invalidates them."""
         unit = self.fusion_unit
-        if unit is None:
-            return versions
-        matrix = unit.fusion_matrix
-        return versions + (id(matrix), matrix._version)
+        extra = [] if unit is None else [unit.fusion_matrix]
+        return super()._cache_tensors() + extra
 
     def active_params(self) -> Tuple[torch.Tensor, Any, int]:
         """Fused weight and bias of the active filters, and groups."""

@@ -1,15 +1,12 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The mutator of channel search and pruning."""
-import json
-import os
-import os.path as osp
 from typing import Any, Dict, List, Optional, Union
 
 import torch.nn as nn
-import yaml
 from mmengine.model import BaseModule
 
 from mmrazor.registry import MODELS, TASK_UTILS, in_mmrazor_scope
+from mmrazor.utils.dict_file import DictSource, load_dict
 
 from ..architectures.dynamic_ops import DYNAMIC_OF, DynamicOpMixin
 from ..mutables import MutableChannelContainer, MutableChannelUnit
@@ -18,20 +15,9 @@ _KINDS = ('random', 'min', 'max')
 _CONFIG_PARSERS = ('Config', 'Predefined')
 
 
-def _load_units(units: Union[str, Dict, None]) -> Dict[str, Dict]:
+def _load_units(units: DictSource) -> Dict[str, Dict]:
     """Unit configs from a dict, or a json / yaml file (read safely)."""
-    if units is None:
-        return {}
-    if isinstance(units, (str, os.PathLike)):
-        path = os.fspath(units)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'Channel unit file {path!r} not found')
-        with open(path) as f:
-            units = json.load(f) if path.endswith('.json') else \
-                yaml.safe_load(f)
-    if not isinstance(units, dict):
-        raise TypeError('`units` must be a dict {unit_name: config} or a '
-                        f'json/yaml file of one, got {type(units).__name__}')
+    units = load_dict(units, 'units', '{unit_name: config}')
     return {name: dict(cfg) for name, cfg in units.items()}
 
 

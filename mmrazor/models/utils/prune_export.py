@@ -13,14 +13,13 @@ import copy
 import json
 import math
 import os
-import os.path as osp
 from typing import Any, Dict, Optional, Tuple, Union
 
 import torch.nn as nn
-import yaml
 from mmengine.logging import print_log
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.dict_file import load_dict
 
 from .static_model import export_static_model
 
@@ -75,19 +74,7 @@ def load_structure(structure: Union[str, os.PathLike, Dict, None],
     A value is a count (int), a ratio (float) or a unit config holding a
     ``choice`` (the form ``ChannelMutator.config_template`` writes).
     """
-    if structure is None:
-        return {}
-    if isinstance(structure, (str, os.PathLike)):
-        path = os.fspath(structure)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'`{field}` file {path!r} not found')
-        with open(path) as f:
-            structure = json.load(f) if path.endswith('.json') else \
-                yaml.safe_load(f)
-    if not isinstance(structure, dict):
-        raise TypeError(f'`{field}` must be a dict {{unit name: channels}} '
-                        f'or a json/yaml file of one, but got '
-                        f'{type(structure).__name__}')
+    structure = load_dict(structure, field, '{unit name: channels}')
     result: Structure = {}
     for name, value in structure.items():
         if isinstance(value, dict):

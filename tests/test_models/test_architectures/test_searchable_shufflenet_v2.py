@@ -134,9 +134,7 @@ def test_init_weights_keeps_pretrained(tmp_path, as_list):
 
 
 def test_with_cp_uses_checkpointing(monkeypatch):
-    from mmrazor.models.architectures.backbones import (
-        searchable_shufflenet_v2 as module,
-    )
+    from mmrazor.models.architectures import _checkpointing as module
     calls = []
     original = module.checkpoint
 

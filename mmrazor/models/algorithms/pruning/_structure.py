@@ -1,12 +1,11 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The pruning structure of a channel mutator: read, save and restore."""
-import json
 import os
-import os.path as osp
 from typing import Any, Dict, Union
 
 import torch
-import yaml
+
+from mmrazor.utils.dict_file import load_dict
 
 from ...mutables import SimpleMutableChannel
 from ...mutators import ChannelMutator
@@ -80,19 +79,7 @@ def load_target(target: Union[None, str, os.PathLike, Dict],
     Returns:
         dict: The target choices.
     """
-    if target is None:
-        return {}
-    if isinstance(target, (str, os.PathLike)):
-        path = os.fspath(target)
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'`{field}` file {path!r} not found')
-        with open(path) as f:
-            target = json.load(f) if path.endswith('.json') else \
-                yaml.safe_load(f)
-    if not isinstance(target, dict):
-        raise TypeError(f'`{field}` must be a dict {{unit name: choice}} or '
-                        f'a json/yaml file of one, but got '
-                        f'{type(target).__name__}')
+    target = load_dict(target, field, '{unit name: choice}')
     result = {}
     for name, value in target.items():
         if isinstance(value, dict):

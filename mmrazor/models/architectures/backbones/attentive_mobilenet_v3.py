@@ -9,7 +9,6 @@ from mmcv.cnn import ConvModule
 from mmengine.model import constant_init
 from mmengine.registry import DefaultScope
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor.registry import MODELS
 
@@ -18,6 +17,7 @@ from ...mutables import (
     OneShotMutableValue,
     make_divisible,
 )
+from .._checkpointing import freeze, norms_to_eval
 from ..dynamic_ops import DynamicSequential
 from ..ops import MBBlock
 from ._elastic_blocks import (
@@ -381,11 +381,7 @@ class AttentiveMobileNetV3(BaseBackbone):
 
     def _freeze_stages(self) -> None:
         if self.frozen_stages >= 0:
-            for module in [self.first_conv] + \
-                    self.layers[:self.frozen_stages]:
-                module.eval()
-                for param in module.parameters():
-                    param.requires_grad = False
+            freeze([self.first_conv] + list(self.layers[:self.frozen_stages]))
 
     def train(self, mode: bool = True) -> 'AttentiveMobileNetV3':
         """Set the mode, keeping frozen stages and (with ``norm_eval``) the
@@ -393,7 +389,5 @@ class AttentiveMobileNetV3(BaseBackbone):
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
+            norms_to_eval(self)
         return self

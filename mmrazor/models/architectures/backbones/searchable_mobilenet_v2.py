@@ -8,11 +8,11 @@ from mmcls.models.backbones.base_backbone import BaseBackbone
 from mmcv.cnn import ConvModule
 from mmengine.model import Sequential
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor.registry import MODELS, in_mmrazor_scope
 
 from ...mutables import make_divisible
+from .._checkpointing import freeze, norms_to_eval
 
 _DEFAULT_INIT = [
     dict(type='Kaiming', layer=['Conv2d']),
@@ -178,11 +178,7 @@ class SearchableMobileNetV2(BaseBackbone):
 
     def _freeze_stages(self) -> None:
         if self.frozen_stages >= 0:
-            modules = [self.conv1] + self.layers[:self.frozen_stages]
-            for module in modules:
-                module.eval()
-                for param in module.parameters():
-                    param.requires_grad = False
+            freeze([self.conv1] + list(self.layers[:self.frozen_stages]))
 
     def train(self, mode: bool = True) -> 'SearchableMobileNetV2':
         """Set the mode, keeping frozen stages and (with ``norm_eval``) the
@@ -190,7 +186,5 @@ class SearchableMobileNetV2(BaseBackbone):
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
+            norms_to_eval(self)
         return self

@@ -1,9 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The SPOS ShuffleNetV2 supernet backbone."""
-import contextlib
 import copy
-from functools import partial
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 from mmcls.models.backbones.base_backbone import BaseBackbone
@@ -12,30 +10,10 @@ from mmengine.model import ModuleList, Sequential
 from mmengine.model.weight_init import constant_init, normal_init
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
-from torch.utils.checkpoint import checkpoint
 
 from mmrazor.registry import MODELS, in_mmrazor_scope
 
-
-@contextlib.contextmanager
-def _frozen_norm_statistics(module: nn.Module) -> Iterator[None]:
-    """Restore the running statistics of the norm layers of ``module``
-    on exit, so that the recomputation of a checkpointed block does not
-    update them a second time."""
-    norms = [m for m in module.modules() if isinstance(m, _BatchNorm)]
-    saved = [{k: v.clone() for k, v in m.named_buffers()} for m in norms]
-    try:
-        yield
-    finally:
-        for m, buffers in zip(norms, saved):
-            for name, value in buffers.items():
-                getattr(m, name).copy_(value)
-
-
-def _checkpoint_contexts(block: nn.Module) -> tuple:
-    """Contexts of ``torch.utils.checkpoint``: none for the forward pass,
-    frozen norm statistics for the recomputation."""
-    return contextlib.nullcontext(), _frozen_norm_statistics(block)
+from .._checkpointing import checkpointed, freeze, norms_to_eval
 
 
 @MODELS.register_module()
@@ -214,9 +192,7 @@ class SearchableShuffleNetV2(BaseBackbone):
     def _freeze_stages(self) -> None:
         """Freeze the stem and the first ``frozen_stages`` layers."""
         if self.frozen_stages >= 0:
-            self.conv1.eval()
-            for param in self.conv1.parameters():
-                param.requires_grad = False
+            freeze([self.conv1] + list(self.layers[:self.frozen_stages]))
 
         for i in range(self.frozen_stages):
             m = self.layers[i]
@@ -258,11 +234,7 @@ class SearchableShuffleNetV2(BaseBackbone):
             return layer(x)
         blocks = layer if isinstance(layer, nn.Sequential) else [layer]
         for block in blocks:
-            x = checkpoint(
-                block,
-                x,
-                use_reentrant=False,
-                context_fn=partial(_checkpoint_contexts, block))
+            x = checkpointed(block, block, x)
         return x
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
@@ -292,10 +264,7 @@ class SearchableShuffleNetV2(BaseBackbone):
             mode (bool): Whether to set training mode. Defaults to True.
         """
         super().train(mode)
-
         self._freeze_stages()
         if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
+            norms_to_eval(self)
         return self

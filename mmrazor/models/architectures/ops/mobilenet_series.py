@@ -11,9 +11,8 @@ expand ratio of each block; the AttentiveNAS space (Wang et al., CVPR 2021,
 https://arxiv.org/abs/2011.09011) also gives every block a shortcut
 (average pooling and a 1x1 conv when the shape changes).
 """
-import contextlib
 from functools import partial
-from typing import Dict, Iterator, Optional
+from typing import Dict, Optional
 
 import torch.nn as nn
 import torch.nn.functional as F
@@ -21,11 +20,10 @@ from mmcls.models.utils import SELayer
 from mmcv.cnn import ConvModule, build_conv_layer
 from mmcv.cnn.bricks.drop import drop_path
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
-from torch.utils.checkpoint import checkpoint
 
 from mmrazor.registry import MODELS
 
+from .._checkpointing import checkpointed
 from .base import BaseOP
 
 
@@ -67,20 +65,6 @@ class ShortcutLayer(nn.Module):
         if self.reduction > 1:
             x = F.avg_pool2d(x, self.reduction, padding=x.size(-1) & 1)
         return self.conv(x)
-
-
-@contextlib.contextmanager
-def _frozen_norm_statistics(module: nn.Module) -> Iterator[None]:
-    """Restore the running statistics of ``module``'s norm layers on exit,
-    so that a checkpointed block's recomputation does not update them."""
-    norms = [m for m in module.modules() if isinstance(m, _BatchNorm)]
-    saved = [{k: v.clone() for k, v in m.named_buffers()} for m in norms]
-    try:
-        yield
-    finally:
-        for norm, buffers in zip(norms, saved):
-            for name, value in buffers.items():
-                getattr(norm, name).copy_(value)
 
 
 @MODELS.register_module()
@@ -207,10 +191,5 @@ class MBBlock(BaseOP):
             Tensor: Output of shape (N, out_channels, H', W').
         """
         if self.with_cp and self.training and x.requires_grad:
-            return checkpoint(
-                self._inner_forward,
-                x,
-                use_reentrant=False,
-                context_fn=lambda: (contextlib.nullcontext(),
-                                    _frozen_norm_statistics(self)))
+            return checkpointed(self, self._inner_forward, x)
         return self._inner_forward(x)

@@ -144,7 +144,8 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
         self._set(indices)
         flops = self._flops()
         self._save_reached(flops)
-        while len(self.results) < len(self.target_flops):
+        self._save_state(indices)
+        while not self._all_reached():
             step = self._step(indices)
             if step is None:
                 missing = [t for t in self.target_flops
@@ -166,6 +167,9 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
             self._save_reached(flops)
             self._save_state(indices)
         self.runner.call_hook('after_train')
+
+    def _all_reached(self) -> bool:
+        return all(str(t) in self.results for t in self.target_flops)
 
     def _set(self, indices: Dict[str, int]) -> None:
         self.mutator.set_choices(

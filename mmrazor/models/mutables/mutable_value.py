@@ -102,6 +102,7 @@ class OneShotMutableValue(BaseMutable):
         self._current_choice = chosen
         self._value_list = [chosen]
         self.is_fixed = True
+        bump_choice_epoch()
 
     def dump_chosen(self) -> DumpChosen:
         """Return the current value, with all values as ``meta``."""

@@ -110,6 +110,12 @@ class ChannelMutator(BaseModule):
         analyzer = TASK_UTILS.build(in_mmrazor_scope(self.parse_cfg))
         found = analyzer.analyze(model)
         self.excluded.extend(getattr(analyzer, 'report', []))
+        unknown = sorted(set(self.units_cfg) - set(found))
+        if unknown:
+            raise KeyError(
+                f'ChannelMutator: channel_unit_cfg.units names {unknown[:5]},'
+                ' which are not prunable units of this model; its units are '
+                f'e.g. {list(found)[:5]} (see ChannelAnalyzer.summary())')
         for name, cfg in found.items():
             override = self.units_cfg.get(name, {})
             cfg = dict(cfg)
@@ -131,7 +137,10 @@ class ChannelMutator(BaseModule):
                         'op; subclasses of supported layers are not '
                         'converted, since their forward may differ (known: '
                         f'{sorted(t.__qualname__ for t in DYNAMIC_OF)})')
-            new = dynamic.convert_from(module)
+            try:
+                new = dynamic.convert_from(module)
+            except ValueError as error:
+                return str(error)
             new.train(module.training)
             parent_name, _, attr = name.rpartition('.')
             setattr(model.get_submodule(parent_name), attr, new)

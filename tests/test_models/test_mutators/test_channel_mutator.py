@@ -122,3 +122,20 @@ def test_meta_device_estimate_leaves_masks_intact():
     assert all(u.current_mask.device.type == 'cpu' for u in mutator.units)
     with torch.no_grad():
         assert torch.equal(net(x), before)
+
+
+def test_unknown_units_and_unconvertible_padding():
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding_mode='reflect',
+                                  padding=1), nn.BatchNorm2d(8),
+                        nn.Conv2d(8, 4, 1))
+    mutator = ChannelMutator(parse_cfg=dict(type='ChannelAnalyzer',
+                                            demo_input=(1, 3, 8, 8)))
+    mutator.prepare_from_supernet(net)
+    assert not mutator.units
+    assert any('padding_mode' in e['reason'] for e in mutator.excluded)
+    typo = ChannelMutator(
+        channel_unit_cfg=dict(type='SequentialMutableChannelUnit',
+                              units={'typo_unit': dict(choice=4)}),
+        parse_cfg=dict(type='ChannelAnalyzer', demo_input=(1, 3, 8, 8)))
+    with pytest.raises(KeyError, match="names \\['typo_unit'\\]"):
+        typo.prepare_from_supernet(TinyChannelNet())

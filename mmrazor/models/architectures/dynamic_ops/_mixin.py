@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """What every dynamic op shares: mutable attributes and static export."""
+import weakref
 from typing import Any, Callable, Optional, Sequence, Tuple
 
 import torch
@@ -12,6 +13,11 @@ from mmrazor.models.mutables.choice_epoch import (
 from mmrazor.models.mutables.mutable_channel import ChannelIndex
 
 _CHANNEL_ATTRS = ('in_channels', 'out_channels', 'num_features')
+
+# Inference caches of dynamic ops, kept outside the modules so that deep
+# copies and pickles of a model never carry them.
+_NO_GRAD_CACHES: 'weakref.WeakKeyDictionary[nn.Module, tuple]' = \
+    weakref.WeakKeyDictionary()
 
 
 class DynamicOpMixin:
@@ -74,28 +80,31 @@ class DynamicOpMixin:
 
     def cached_when_no_grad(self, tensors: Sequence[Optional[torch.Tensor]],
                             compute: Callable[[], Any]) -> Any:
-        """``compute()``, reused while no choice and no tensor changes.
+        """``compute()``, reused in eval mode while nothing changed.
 
-        With autograd off, the result (the sliced, contiguous parameters of
-        the current sub-shape) is kept until the choice epoch (see
-        :mod:`mmrazor.models.mutables.choice_epoch`) changes, or one of
-        ``tensors`` (those it is computed from) is replaced or updated in
-        place, so a chosen subnet runs on dense weights, as its static export
-        does, at the cost of a few comparisons per forward. With autograd
-        on, nothing is cached.
+        In eval mode with autograd off, the result (the sliced, contiguous
+        parameters of the current sub-shape) is kept until the choice epoch
+        (see :mod:`mmrazor.models.mutables.choice_epoch`: any choice change
+        or optimizer step) changes, or one of ``tensors`` (those it is
+        computed from) is replaced, moved, cast or updated in place, so a
+        chosen subnet runs on dense weights, as its static export does, at
+        the cost of a few comparisons per forward. The cache lives outside
+        the module (a deep copy or a pickle starts without it). In training
+        mode or with autograd on, nothing is cached.
         """
-        if torch.is_grad_enabled():
+        if self.training or torch.is_grad_enabled():
             return compute()
-        epoch = choice_epoch()
-        versions = tuple(None if t is None else t._version for t in tensors)
-        cache = self.__dict__.get('_no_grad_cache')
-        if cache is not None and cache[0] == epoch and \
-                cache[1] == versions and len(cache[2]) == len(tensors) and \
-                all(a is b for a, b in zip(cache[2], tensors)):
-            return cache[3]
+        key = (choice_epoch(),
+               tuple(None if t is None else
+                     (t._version, t.data_ptr(), t.dtype, t.device)
+                     for t in tensors))
+        cache = _NO_GRAD_CACHES.get(self)
+        if cache is not None and cache[0] == key and \
+                len(cache[1]) == len(tensors) and \
+                all(a is b for a, b in zip(cache[1], tensors)):
+            return cache[2]
         value = compute()
-        self.__dict__['_no_grad_cache'] = (epoch, versions, list(tensors),
-                                           value)
+        _NO_GRAD_CACHES[self] = (key, list(tensors), value)
         return value
 
     def to_static_op(self) -> nn.Module:

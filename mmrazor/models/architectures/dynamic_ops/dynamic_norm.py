@@ -217,4 +217,5 @@ class DynamicLayerNorm2d(DynamicLayerNorm):
                              elementwise_affine=plain.elementwise_affine,
                              bias=plain.bias is not None)
         static.load_state_dict(plain.state_dict())
-        return static
+        return static.to(self.weight.device) if self.weight is not None \
+            else static

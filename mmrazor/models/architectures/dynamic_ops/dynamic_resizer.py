@@ -37,8 +37,8 @@ class InputResizer(nn.Module):
         """Resize ``x`` to ``size`` unless it already has that size."""
         if size is None or tuple(x.shape[-2:]) == size:
             return x
-        align = None if self.interpolation_type == 'nearest' else \
-            self.align_corners
+        align = self.align_corners if self.interpolation_type in (
+            'linear', 'bilinear', 'bicubic', 'trilinear') else None
         return F.interpolate(
             x, size=size, mode=self.interpolation_type, align_corners=align)
 

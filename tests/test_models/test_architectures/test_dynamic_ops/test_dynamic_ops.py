@@ -247,3 +247,41 @@ def test_no_grad_cache_follows_choices_and_weights():
     out = conv(x)
     out.sum().backward()  # with autograd on, nothing cached is reused
     assert conv.weight.grad[:4].abs().sum() > 0
+
+
+def _cached_conv():
+    conv = BigNasConv2d(4, 4, 5, padding=2).eval()
+    kernel = OneShotMutableValue([3, 5])
+    conv.register_mutable_attr('kernel_size', kernel)
+    conv.register_mutable_attr('out_channels', SquentialMutableChannel(4))
+    conv.get_mutable_attr('out_channels').current_choice = 3
+    return conv, kernel
+
+
+def test_inference_cache_is_never_stale():
+    x = torch.randn(1, 4, 6, 6)
+    conv, kernel = _cached_conv()
+    with torch.no_grad():
+        conv(x)
+        # fixing a value mutable changes the kernel
+        kernel.fix_chosen(3)
+        assert torch.equal(conv(x), conv.to_static_op().eval()(x))
+        # a deep copy starts without the cache, even after a weight load
+        copied = copy.deepcopy(conv)
+        copied.load_state_dict(
+            {k: torch.zeros_like(v) for k, v in conv.state_dict().items()})
+        assert copied(x).abs().max() == 0
+        # casting the module
+        assert conv.double()(x.double()).dtype == torch.float64
+    # an optimizer step invalidates it too
+    conv.float()
+    with torch.no_grad():
+        before = conv(x)
+    optimizer = torch.optim.SGD(conv.parameters(), lr=1.0)
+    conv.train()
+    conv(x).sum().backward()
+    optimizer.step()
+    conv.eval()
+    with torch.no_grad():
+        assert not torch.equal(conv(x), before)
+        assert torch.equal(conv(x), conv.to_static_op().eval()(x))

@@ -51,7 +51,11 @@ class SlimmableChannelUnit(OneShotMutableChannelUnit):
         widths = [self.choice_to_number(c) for c in self.candidate_choices]
         for channel in self.output_related:
             module = model.get_submodule(channel.name)
-            if not isinstance(module, DynamicBatchNorm2d):
+            if not isinstance(module, DynamicBatchNorm2d) or \
+                    channel.start != 0 or \
+                    channel.end != module.num_features:
+                # a norm shared with other units (after a concat) keeps
+                # one set of statistics
                 continue
             switchable = SwitchableBatchNorm2d.convert_from(module, widths)
             switchable.mutable_attrs = module.mutable_attrs

@@ -94,17 +94,20 @@ class DynamicOpMixin:
         """
         if self.training or torch.is_grad_enabled():
             return compute()
-        key = (choice_epoch(),
-               tuple(None if t is None else
-                     (t._version, t.data_ptr(), t.dtype, t.device)
-                     for t in tensors))
+        epoch = choice_epoch()
         cache = _NO_GRAD_CACHES.get(self)
-        if cache is not None and cache[0] == key and \
-                len(cache[1]) == len(tensors) and \
-                all(a is b for a, b in zip(cache[1], tensors)):
-            return cache[2]
+        if cache is not None and cache[0] == epoch and \
+                len(cache[1]) == len(tensors):
+            for (cached, version, pointer), t in zip(cache[1], tensors):
+                if cached is not t or (t is not None and (
+                        t._version != version or t.data_ptr() != pointer)):
+                    break
+            else:
+                return cache[2]
         value = compute()
-        _NO_GRAD_CACHES[self] = (key, list(tensors), value)
+        state = [(t, None, None) if t is None else
+                 (t, t._version, t.data_ptr()) for t in tensors]
+        _NO_GRAD_CACHES[self] = (epoch, state, value)
         return value
 
     def to_static_op(self) -> nn.Module:

@@ -118,9 +118,10 @@ class DynamicConv2d(nn.Conv2d, DynamicOpMixin):
 
     def _cache_tensors(self) -> list:
         """The tensors the inference weights are computed from."""
+        params = self._parameters
         matrices = self._modules.get('transform_matrix')
         extra = [] if matrices is None else list(matrices.values())
-        return [self.weight, self.bias] + extra
+        return [params['weight'], params['bias']] + extra
 
     def _dense_params(self) -> tuple:
         weight, bias, groups = self.active_params()
@@ -129,7 +130,7 @@ class DynamicConv2d(nn.Conv2d, DynamicOpMixin):
                 self._active_padding())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.mutable_attrs._modules:
+        if not self._modules['mutable_attrs']._modules:
             return self._conv_forward(x, self.weight, self.bias)
         weight, bias, groups, padding = self.cached_when_no_grad(
             self._cache_tensors(), self._dense_params)

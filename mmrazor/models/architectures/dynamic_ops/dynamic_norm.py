@@ -51,11 +51,13 @@ class _DynamicBatchNormMixin(DynamicOpMixin):
                                self.weight, self.bias))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.mutable_attrs._modules:
+        if not self._modules['mutable_attrs']._modules:
             return super().forward(x)
-        if not self.training and self.running_mean is not None:
+        buffers = self._buffers
+        if not self.training and buffers['running_mean'] is not None:
             params = self.cached_when_no_grad(
-                [self.running_mean, self.running_var, self.weight, self.bias],
+                [buffers['running_mean'], buffers['running_var'],
+                 self._parameters['weight'], self._parameters['bias']],
                 self._eval_params)
             if params is None:
                 return super().forward(x)

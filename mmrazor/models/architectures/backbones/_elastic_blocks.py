@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 
 from ...mutables import DerivedMutable, make_divisible
+from ...mutables.choice_epoch import choice_epoch
 from ..dynamic_ops import DynamicConv2d, DynamicOpMixin
 from ..ops import MBBlock
 
@@ -76,8 +77,14 @@ class ProjectionConv2d(DynamicConv2d):
     """
 
     def _is_identity(self) -> bool:
-        return _active(self, 'in_channels', self.in_channels) == \
+        epoch = choice_epoch()
+        cached = self.__dict__.get('_identity')
+        if cached is not None and cached[0] == epoch:
+            return cached[1]
+        identity = _active(self, 'in_channels', self.in_channels) == \
             _active(self, 'out_channels', self.out_channels)
+        self.__dict__['_identity'] = (epoch, identity)
+        return identity
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._is_identity():

@@ -55,8 +55,13 @@ class DynamicSequential(nn.Sequential, DynamicOpMixin):
         return blocks[idx]
 
     def forward(self, x: Any) -> Any:
-        for block in self._blocks()[:self.active_depth]:
-            x = block(x)
+        remaining = self.active_depth
+        for name, block in self._modules.items():
+            if remaining == 0:
+                break
+            if name != 'mutable_attrs':
+                x = block(x)
+                remaining -= 1
         return x
 
     @classmethod

@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """What every dynamic op shares: mutable attributes and static export."""
 import weakref
+from abc import ABC, abstractmethod
 from typing import Any, Callable, Optional, Sequence, Tuple
 
 import torch
@@ -20,7 +21,7 @@ _NO_GRAD_CACHES: 'weakref.WeakKeyDictionary[nn.Module, tuple]' = \
     weakref.WeakKeyDictionary()
 
 
-class DynamicOpMixin:
+class DynamicOpMixin(ABC):
     """Mutable attributes for a subclass of a static ``torch.nn`` op.
 
     A dynamic op is its static counterpart (same parameters, same
@@ -30,8 +31,10 @@ class DynamicOpMixin:
     by slicing its parameters; ``to_static_op`` returns the plain op of that
     sub-shape, and ``convert_from`` builds the dynamic op from a static one.
 
-    Subclasses list ``accepted_mutable_attrs`` and call
-    :meth:`_init_mutable_attrs` in ``__init__``.
+    Subclasses list ``accepted_mutable_attrs``, call
+    :meth:`_init_mutable_attrs` in ``__init__`` and implement
+    ``to_static_op``; those with a static counterpart in ``DYNAMIC_OF``
+    also have a ``convert_from(module)`` classmethod.
     """
 
     accepted_mutable_attrs: Tuple[str, ...] = ()
@@ -67,7 +70,10 @@ class DynamicOpMixin:
         return getattr(self, attr)
 
     def _check_mutable_attr(self, attr: str, mutable: Any) -> None:
-        """Extra checks of a subclass; raise ValueError when unfit."""
+        """Extra checks of a subclass; raise ValueError when unfit. The
+        common checks are in :meth:`register_mutable_attr`; this hook adds
+        none."""
+        return None
 
     def get_mutable_attr(self, attr: str) -> Optional[Any]:
         """The mutable registered for ``attr``, or None."""
@@ -110,12 +116,7 @@ class DynamicOpMixin:
         _NO_GRAD_CACHES[self] = (epoch, state, value)
         return value
 
+    @abstractmethod
     def to_static_op(self) -> nn.Module:
         """The plain op of the current sub-shape, with copied weights."""
-        raise NotImplementedError
-
-    @classmethod
-    def convert_from(cls, module: nn.Module) -> nn.Module:
-        """Build the dynamic op from a static one, with the same weights."""
-        raise NotImplementedError
 

@@ -14,6 +14,7 @@ The classes here are driven from outside (by channel units or a backbone);
 :class:`~mmrazor.models.mutables.OneShotMutableChannel` is the searchable
 kind a mutator samples.
 """
+from abc import ABC, abstractmethod
 from typing import Union
 
 import torch
@@ -25,7 +26,7 @@ from ..choice_epoch import bump_choice_epoch
 from ._index import ChannelIndex, mask_to_index, prefix_index
 
 
-class MutableChannel(nn.Module):
+class MutableChannel(nn.Module, ABC):
     """Base of channel mutables driven by a unit or a backbone.
 
     Args:
@@ -42,9 +43,9 @@ class MutableChannel(nn.Module):
         self._index_cache = (-1, None)
 
     @property
+    @abstractmethod
     def current_mask(self) -> torch.Tensor:
         """Bool mask of the active channels."""
-        raise NotImplementedError
 
     @property
     def activated_channels(self) -> int:

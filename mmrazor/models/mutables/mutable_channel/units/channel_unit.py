@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Channel units: the channels of several layers that change together."""
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional
 
 import torch
@@ -90,8 +91,9 @@ class MutableChannelUnit(BaseMutable):
         self.input_related: List[Channel] = []
         self.mutable_channel = self._build_mutable_channel()
 
+    @abstractmethod
     def _build_mutable_channel(self) -> nn.Module:
-        raise NotImplementedError
+        """The mutable channel the unit registers in its layers."""
 
     @property
     def init_args(self) -> Dict[str, Any]:

@@ -4,55 +4,40 @@
 torch >= 2.6 loads with ``weights_only=True`` by default, and mmengine 0.10.7
 calls ``torch.load`` without the argument. Checkpoints written by mmengine's
 ``Runner`` hold a ``message_hub`` state (``HistoryBuffer`` objects with numpy
-arrays) and so fail to load. :func:`install_checkpoint_loader` replaces
-mmengine's local loader with :func:`load_from_local`, which first loads with
-``weights_only=True`` and, only if that is refused, loads again with an
-unpickler that accepts nothing beyond what mmengine's own checkpoints need.
+arrays) and a ``param_schedulers`` state, which torch's allow-list refuses.
+
+:func:`load_from_local` always loads with torch's own weights-only unpickler
+(which checks every opcode, BUILD included) and widens its allow-list, for the
+duration of one load, by the few globals mmengine checkpoints need. None of
+them is handed to the unpickler as it is:
+
+- ``builtins.getattr`` resolves to a guard that only returns the
+  (class, attribute) pairs mmengine pickles (``HistoryBuffer.mean``, ...).
+- ``HistoryBuffer`` resolves to a checked stand-in that validates its state
+  and then becomes a real ``HistoryBuffer``; the class-level statistics
+  table of mmengine is never updated from a file.
+- ``OneCycleParamScheduler`` resolves to a reference that can only be
+  passed to the getattr guard; it cannot be instantiated.
+- numpy arrays, numeric dtypes and scalars are rebuilt; object arrays are
+  refused.
+
+Nothing is loaded with plain :mod:`pickle`. See ``docs/en/notes/security.md``.
 """
-import _compat_pickle
-import functools
-import os
 import os.path as osp
 import pickle
-import types
+import re
+import zipfile
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
+import numpy as np
 import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
 from mmengine.runner import CheckpointLoader
 
 _HISTORY_BUFFER = 'mmengine.logging.history_buffer.HistoryBuffer'
 _ONE_CYCLE = 'mmengine.optim.scheduler.param_scheduler.OneCycleParamScheduler'
-
-# Globals accepted on top of those torch's own weights-only unpickler accepts
-# (tensor rebuild functions, storage types, dtypes, ``OrderedDict``, ...).
-_EXTRA_GLOBALS = frozenset({
-    # ``message_hub['log_scalars']`` values: the runner's logged scalars.
-    _HISTORY_BUFFER,
-    # Parent of OneCycleLR's ``anneal_func`` static method, which
-    # ``param_schedulers`` state pickles as ``getattr(parent, name)``.
-    _ONE_CYCLE,
-    # ``HistoryBuffer._log_history`` is a numpy array: ndarray reconstruction
-    # (``numpy.core`` is the module path numpy < 2 writes).
-    'numpy._core.multiarray._reconstruct',
-    'numpy.core.multiarray._reconstruct',
-    'numpy.ndarray',
-    # dtype of those arrays and of the numpy scalars below.
-    'numpy.dtype',
-    # numpy scalars, e.g. ``message_hub['runtime_info']['eta']``.
-    'numpy._core.multiarray.scalar',
-    'numpy.core.multiarray.scalar',
-})
-
-# ``builtins.getattr`` is given out only as a guard that permits these
-# (class, attribute) pairs: protocol-2 pickles store class-level functions
-# as ``getattr(cls, name)``.
-_GETATTR_ALLOWED: dict[str, frozenset] = {
-    # ``HistoryBuffer.__getstate__`` saves its statistics methods.
-    _HISTORY_BUFFER: frozenset({'min', 'max', 'current', 'mean'}),
-    # OneCycle ``param_schedulers`` state keeps ``anneal_func``.
-    _ONE_CYCLE: frozenset({'_annealing_cos', '_annealing_linear'}),
-}
 
 _TRUST_HINT = (
     'If you trust this file, load it yourself with '
@@ -67,87 +52,191 @@ def _refuse(what: str) -> pickle.UnpicklingError:
         f'mmengine/mmrazor checkpoint. {_TRUST_HINT}')
 
 
-def _guarded_getattr(obj: Any, name: str) -> Any:
+class _OneCycleRef:
+    """Stands for ``OneCycleParamScheduler`` in a checkpoint.
+
+    OneCycleLR's ``anneal_func`` is pickled as ``getattr(cls, name)``; this
+    reference can only be resolved through :func:`_guarded_getattr`.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> '_OneCycleRef':
+        raise _refuse(f'an instance of {_ONE_CYCLE}')
+
+
+class _CheckedHistoryBuffer(HistoryBuffer):
+    """Stands for ``HistoryBuffer`` while a checkpoint is unpickled.
+
+    The unpickler creates it empty (``__new__``) and sets its state with
+    :meth:`__setstate__`, which checks the state and turns the object into
+    a plain ``HistoryBuffer``.
+    """
+
+    _STATE_KEYS = frozenset(
+        {'max_length', '_log_history', '_count_history', 'statistics_methods'})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise _refuse(f'a call of {_HISTORY_BUFFER}')
+
+    def __setstate__(self, state: Any) -> None:
+        """Check ``state`` and become a ``HistoryBuffer`` holding it.
+
+        Args:
+            state: The pickled ``__dict__`` of a ``HistoryBuffer``.
+
+        Raises:
+            pickle.UnpicklingError: If a key, a type or a statistics method
+                is not what mmengine writes.
+        """
+        if not isinstance(state, dict) or not set(state) <= self._STATE_KEYS:
+            keys = sorted(state) if isinstance(state, dict) else state
+            raise _refuse(f'a HistoryBuffer state with keys {keys!r}')
+        state = dict(state)
+        methods = state.pop('statistics_methods', {})
+        if not isinstance(methods, dict) or any(
+                name not in _GETATTR_ALLOWED[_HISTORY_BUFFER]
+                or method is not getattr(HistoryBuffer, name)
+                for name, method in methods.items()):
+            raise _refuse(f'HistoryBuffer statistics methods {methods!r}')
+        for key in ('_log_history', '_count_history'):
+            if key in state and not isinstance(state[key], np.ndarray):
+                raise _refuse(f'a HistoryBuffer {key} of type '
+                              f'{type(state[key]).__name__}')
+        if not isinstance(state.get('max_length', 0), int):
+            raise _refuse('a HistoryBuffer max_length that is not an int')
+        self.__class__ = HistoryBuffer
+        # The default methods are already in the class-level table.
+        HistoryBuffer.__setstate__(self, state)
+
+
+# ``builtins.getattr`` is given out only as a guard that permits these
+# (class, attribute) pairs: protocol-2 pickles store class-level functions
+# as ``getattr(cls, name)``.
+_GETATTR_ALLOWED: dict[str, frozenset] = {
+    # ``HistoryBuffer.__getstate__`` saves its statistics methods.
+    _HISTORY_BUFFER: frozenset({'min', 'max', 'current', 'mean'}),
+    # OneCycle ``param_schedulers`` state keeps ``anneal_func``.
+    _ONE_CYCLE: frozenset({'_annealing_cos', '_annealing_linear'}),
+}
+_STAND_INS: dict[type, tuple[str, type]] = {
+    _CheckedHistoryBuffer: (_HISTORY_BUFFER, HistoryBuffer),
+    _OneCycleRef: (_ONE_CYCLE, OneCycleParamScheduler),
+}
+
+
+def _guarded_getattr(obj: Any, name: Any) -> Any:
     """``getattr`` restricted to the pairs in ``_GETATTR_ALLOWED``.
 
     Args:
-        obj: The object whose attribute is requested.
+        obj: The object whose attribute is requested (one of the stand-ins).
         name: The attribute name.
 
     Returns:
-        The attribute, if the (class, attribute) pair is allowed.
+        The attribute of the real mmengine class, if the pair is allowed.
 
     Raises:
         pickle.UnpicklingError: If the pair is not allowed.
     """
-    path = (f'{obj.__module__}.{obj.__qualname__}'
-            if isinstance(obj, type) else None)
-    if path is None or name not in _GETATTR_ALLOWED.get(path, ()):
-        raise _refuse(f'getattr({obj!r}, {name!r})')
-    return getattr(obj, name)
+    path, real = _STAND_INS.get(obj, (None, None)) if isinstance(
+        obj, type) else (None, None)
+    if path is None or name not in _GETATTR_ALLOWED[path]:
+        shown = path or repr(obj)
+        raise _refuse(f'getattr({shown}, {name!r})')
+    return getattr(real, name)
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler whose ``find_class`` only resolves allow-listed globals."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        """Resolve ``module.name`` if it is allowed.
-
-        Args:
-            module: Module name as written in the pickle.
-            name: Global name as written in the pickle.
-
-        Returns:
-            The allowed object.
-
-        Raises:
-            pickle.UnpicklingError: If ``module.name`` is not allowed.
-        """
-        # Python 2 names, which protocol 2 (torch.save's default) writes.
-        if (module, name) in _compat_pickle.NAME_MAPPING:
-            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        if '.' in name:  # protocol >= 4 writes nested names directly.
-            owner, attr = name.rsplit('.', 1)
-            return _guarded_getattr(self.find_class(module, owner), attr)
-        key = f'{module}.{name}'
-        if key == 'builtins.getattr':
-            return _guarded_getattr
-        torch_allowed = _torch_allowed_globals()
-        if key in torch_allowed:
-            return torch_allowed[key]
-        if key in _EXTRA_GLOBALS:
-            return super().find_class(module, name)
-        raise _refuse(f'global {key}')
+def _numeric_dtype_classes() -> list[type]:
+    """numpy 2's per-dtype classes of bool, integer, float and complex."""
+    kinds = (np.bool_, np.integer, np.floating, np.complexfloating)
+    classes = []
+    for scalar in {t for kind in kinds for t in np.sctypeDict.values()
+                   if isinstance(t, type) and issubclass(t, kind)}:
+        classes.append(type(np.dtype(scalar)))
+    return classes
 
 
-@functools.cache
-def _torch_allowed_globals() -> dict[str, Any]:
-    """Return the globals torch's weights-only unpickler accepts."""
-    from torch import _weights_only_unpickler
-    return _weights_only_unpickler._get_allowed_globals()
+def _extra_globals() -> list[Any]:
+    """Globals added to torch's allow-list while a checkpoint loads."""
+    multiarray = np._core.multiarray
+    extra: list[Any] = [
+        (_guarded_getattr, 'builtins.getattr'),
+        (_CheckedHistoryBuffer, _HISTORY_BUFFER),
+        (_OneCycleRef, _ONE_CYCLE),
+        # ``HistoryBuffer._log_history`` is a numpy array; numpy < 2 writes
+        # the ``numpy.core`` path.
+        (multiarray._reconstruct, 'numpy._core.multiarray._reconstruct'),
+        (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
+        # numpy scalars, e.g. ``message_hub['runtime_info']['eta']``.
+        (multiarray.scalar, 'numpy._core.multiarray.scalar'),
+        (multiarray.scalar, 'numpy.core.multiarray.scalar'),
+        (np.ndarray, 'numpy.ndarray'),
+        (np.dtype, 'numpy.dtype'),
+    ]
+    # BUILD of a dtype runs on its per-dtype class (``Float64DType``, ...).
+    extra.extend(_numeric_dtype_classes())
+    return extra
 
-
-def _restricted_load(file: IO[bytes], **kwargs: Any) -> Any:
-    """``pickle.load`` with :class:`_RestrictedUnpickler`."""
-    return _RestrictedUnpickler(file, **kwargs).load()
-
-
-# The module-like object handed to ``torch.load(pickle_module=...)``.
-_restricted_pickle = types.ModuleType('mmrazor_restricted_pickle')
-_restricted_pickle.Unpickler = _RestrictedUnpickler  # type: ignore
-_restricted_pickle.load = _restricted_load  # type: ignore
-_restricted_pickle.UnpicklingError = pickle.UnpicklingError  # type: ignore
 
 MapLocation = str | torch.device | dict[str, str] | Callable | None
 
 
-def load_from_local(filename: str, map_location: MapLocation = None) -> Any:
-    """Load a local checkpoint without unrestricted unpickling.
+def _main_pickle_head(filename: str) -> bytes:
+    """First two bytes of the checkpoint's main pickle (either format)."""
+    if zipfile.is_zipfile(filename):
+        with zipfile.ZipFile(filename) as archive:
+            names = [n for n in archive.namelist() if n.endswith('data.pkl')]
+            if not names:
+                return b''
+            with archive.open(names[0]) as f:
+                return f.read(2)
+    with open(filename, 'rb') as f:
+        return f.read(2)
 
-    Tries ``torch.load(weights_only=True)`` first; if torch refuses the file,
-    loads it again with an unpickler restricted to torch's weights-only
-    allow-list plus the few mmengine/numpy globals of mmengine checkpoints.
+
+def _describe_unreadable(filename: str, error: Exception) -> str:
+    """Say why ``filename`` could not be read as a checkpoint."""
+    size = osp.getsize(filename)
+    if size == 0:
+        return f'{filename} is empty (0 bytes): it is not a checkpoint.'
+    if zipfile.is_zipfile(filename):
+        return (f'{filename} is a zip file but not a readable torch '
+                f'checkpoint ({type(error).__name__}: {error}); it may be '
+                'truncated or damaged.')
+    return (f'{filename} ({size} bytes) is not a torch checkpoint, or it is '
+            f'truncated ({type(error).__name__}: {error}).')
+
+
+def _explain_refusal(filename: str, message: str) -> str:
+    """Turn torch's weights-only refusal into one actionable reason."""
+    if 'Refusing to unpickle' in message:
+        return message[message.index('Refusing to unpickle'):].split(
+            '\n\n')[0]
+    found = re.search(r'GLOBAL (\S+)', message)
+    if found:  # torch's own advice would be to allow-list it globally.
+        return str(_refuse(f'global {found.group(1)}'))
+    marker = 'WeightsUnpickler error:'
+    if marker in message:
+        message = message[message.index(marker) + len(marker):]
+    detail = message.strip().split('\n\n')[0].strip()
+    if detail.startswith('Unsupported operand'):
+        head = _main_pickle_head(filename)
+        if head[:1] != b'\x80':
+            return (f'the file is not a torch checkpoint ({detail}); it may '
+                    'be damaged or another kind of file.')
+        if head[1:2] > b'\x02':
+            detail += (f' (the file uses pickle protocol {head[1]}, which '
+                       "torch's weights-only loader does not read; "
+                       '`torch.save` writes protocol 2 by default)')
+    return (f'{detail}. The file is not a recognised mmengine/mmrazor '
+            f'checkpoint. {_TRUST_HINT}')
+
+
+def load_from_local(filename: str, map_location: MapLocation = None) -> Any:
+    """Load a local checkpoint with torch's weights-only unpickler.
+
+    The allow-list is torch's own plus, for this load only, the checked
+    stand-ins of the globals that mmengine checkpoints need (see the module
+    docstring). Tensors, plain containers and numbers load as with
+    ``torch.load(weights_only=True)``.
 
     Args:
         filename: Local checkpoint path (``~`` is expanded).
@@ -158,24 +247,25 @@ def load_from_local(filename: str, map_location: MapLocation = None) -> Any:
 
     Raises:
         FileNotFoundError: If ``filename`` is not a file.
-        pickle.UnpicklingError: If the file needs a global outside the
-            allow-list.
+        pickle.UnpicklingError: If the file needs a global, an opcode or a
+            state outside the allow-list, or is not a checkpoint at all; the
+            message names the file.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
     try:
-        return torch.load(
-            filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError:
-        forced = os.getenv('TORCH_FORCE_WEIGHTS_ONLY_LOAD', '0').lower()
-        if forced in ('1', 'y', 'yes', 'true'):
-            raise  # The user asked for weights-only loading only.
-    return torch.load(
-        filename,
-        map_location=map_location,
-        weights_only=False,
-        pickle_module=_restricted_pickle)
+        with torch.serialization.safe_globals(_extra_globals()):
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise pickle.UnpicklingError(
+            f'Cannot load checkpoint {filename}: '
+            f'{_explain_refusal(filename, str(error))}') from error
+    except (EOFError, RuntimeError, ValueError, zipfile.BadZipFile) as error:
+        raise pickle.UnpicklingError(
+            f'Cannot load checkpoint {_describe_unreadable(filename, error)}'
+        ) from error
 
 
 def install_checkpoint_loader() -> None:

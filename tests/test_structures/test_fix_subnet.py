@@ -128,7 +128,7 @@ def test_save_does_not_overwrite(tmp_path):
 def test_yaml_is_safe(tmp_path):
     path = tmp_path / 'evil.yaml'
     path.write_text('a: !!python/object/apply:os.system ["echo hi"]\n')
-    with pytest.raises(yaml.YAMLError):
+    with pytest.raises(ValueError, match='evil.yaml.*python/object'):
         load_subnet_dict(str(path))
 
 

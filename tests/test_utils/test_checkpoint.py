@@ -147,16 +147,23 @@ def test_mmengine_load_checkpoint(runner_ckpt):
                        ckpt['state_dict']['linear.weight'])
 
 
-@pytest.mark.filterwarnings('ignore:Detected pickle protocol 4')
-@pytest.mark.parametrize('save_kwargs', [
-    {'_use_new_zipfile_serialization': False},
-    {'pickle_protocol': 4},
-])
-def test_other_serialization_formats(tmp_path, runner_ckpt, save_kwargs):
+def test_legacy_serialization_format(tmp_path, runner_ckpt):
     path = str(tmp_path / 'resaved.pth')
-    torch.save(load_from_local(runner_ckpt), path, **save_kwargs)
+    torch.save(
+        load_from_local(runner_ckpt), path,
+        _use_new_zipfile_serialization=False)
     buffer = load_from_local(path)['message_hub']['log_scalars']['train/lr']
     assert buffer.statistics('mean') == pytest.approx(0.01)
+    assert type(buffer) is HistoryBuffer
+
+
+@pytest.mark.filterwarnings('ignore:Detected pickle protocol 4')
+def test_pickle_protocol_4_refused_clearly(tmp_path, runner_ckpt):
+    path = str(tmp_path / 'resaved.pth')
+    torch.save(load_from_local(runner_ckpt), path, pickle_protocol=4)
+    with pytest.raises(pickle.UnpicklingError,
+                       match='resaved.pth.*pickle protocol 4'):
+        load_from_local(path)
 
 
 def test_plain_state_dict_uses_weights_only(tmp_path, monkeypatch):
@@ -180,7 +187,7 @@ def test_plain_state_dict_uses_weights_only(tmp_path, monkeypatch):
     (lambda marker: Reduce(os.system, f'echo pwned > {marker}'),
      'global (posix|nt|os).system'),
     (lambda marker: Reduce(eval, f'open({marker!r}, "w")'),
-     'global builtins.eval'),
+     'global (builtins.)?eval'),
 ])
 def test_malicious_global_refused(tmp_path, payload, pattern):
     marker = tmp_path / 'pwned'
@@ -194,29 +201,60 @@ def test_malicious_global_refused(tmp_path, payload, pattern):
         load_checkpoint(ToyModel(), path)
     message = str(info.value)
     assert 'not a recognised mmengine/mmrazor checkpoint' in message
+    assert 'evil.pth' in message
     assert 'weights_only=False' in message
     assert 'TORCH_FORCE' not in message
     assert not marker.exists()
 
 
-@pytest.mark.filterwarnings('ignore:Detected pickle protocol 4')
-@pytest.mark.parametrize('payload,protocol', [
-    (Reduce(getattr, HistoryBuffer, '__init__'), 2),
-    (Reduce(getattr, Reduce(getattr, HistoryBuffer, 'min'), '__globals__'),
-     2),
-    (HistoryBuffer.__init__, 4),
+@pytest.mark.parametrize('payload', [
+    Reduce(getattr, HistoryBuffer, '__init__'),
+    Reduce(getattr, Reduce(getattr, HistoryBuffer, 'min'), '__globals__'),
+    Reduce(getattr, HistoryBuffer, '_statistics_methods'),
 ])
-def test_getattr_abuse_refused(tmp_path, payload, protocol):
+def test_getattr_abuse_refused(tmp_path, payload):
     path = str(tmp_path / 'evil.pth')
-    torch.save({'meta': {'x': payload}}, path, pickle_protocol=protocol)
+    torch.save({'meta': {'x': payload}}, path)
     with pytest.raises(pickle.UnpicklingError, match=r'getattr\(.*History'):
         load_from_local(path)
 
 
-def test_force_weights_only_env_respected(monkeypatch, runner_ckpt):
-    monkeypatch.setenv('TORCH_FORCE_WEIGHTS_ONLY_LOAD', '1')
-    with pytest.raises(pickle.UnpicklingError, match='Weights only'):
-        load_from_local(runner_ckpt)
+def test_history_buffer_cannot_be_called(tmp_path):
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'meta': {'x': Reduce(HistoryBuffer, [1.0])}}, path)
+    with pytest.raises(pickle.UnpicklingError, match='a call of .*History'):
+        load_from_local(path)
+
+
+def test_force_no_weights_only_env_ignored(monkeypatch, tmp_path):
+    """Our loader passes ``weights_only=True`` explicitly, which torch's
+    opt-out variable cannot override."""
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    marker = tmp_path / 'pwned'
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'x': Reduce(os.system, f'echo pwned > {marker}')}, path)
+    with pytest.raises(pickle.UnpicklingError, match='evil.pth'):
+        load_from_local(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('content,pattern', [
+    (b'', 'is empty'),
+    (b'\x00\x17random bytes, not a checkpoint' * 8, 'not a torch checkpoint'),
+])
+def test_unreadable_file_named(tmp_path, content, pattern):
+    path = tmp_path / 'broken.pth'
+    path.write_bytes(content)
+    with pytest.raises(pickle.UnpicklingError, match=f'broken.pth.*{pattern}'):
+        load_from_local(str(path))
+
+
+def test_truncated_checkpoint_named(tmp_path, runner_ckpt):
+    path = tmp_path / 'truncated.pth'
+    data = open(runner_ckpt, 'rb').read()
+    path.write_bytes(data[:len(data) // 2])
+    with pytest.raises(pickle.UnpicklingError, match='truncated.pth'):
+        load_from_local(str(path))
 
 
 def test_file_not_found():
@@ -235,8 +273,3 @@ def test_install_is_idempotent():
     assert get_loader('https://example.com/a.pth') is not load_from_local
 
 
-def test_torch_private_allow_list_still_exists():
-    """The loader builds on torch's own weights-only allow-list; fail loudly
-    here if a torch release removes it."""
-    import torch._weights_only_unpickler as wou
-    assert callable(getattr(wou, '_get_allowed_globals', None))

@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS
 from mmrazor.structures import export_fix_subnet, save_subnet_file
+from mmrazor.utils.dict_file import read_data_file
 
 from .candidates import CandidateSampler
 from .resources import SubnetResources
@@ -241,8 +242,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
     def _initial_population(self) -> List[Dict[str, Any]]:
         if self.init_candidates is None:
             return []
-        from mmengine.fileio import load
-        loaded = load(self.init_candidates)
+        loaded = read_data_file(self.init_candidates, 'init_candidates')
         if not isinstance(loaded, list):
             raise ValueError(
                 f'init_candidates file {self.init_candidates!r} must hold a '

@@ -19,6 +19,8 @@ import torch.nn as nn
 import yaml
 from mmengine.config import Config, ConfigDict
 
+from mmrazor.utils.dict_file import read_data_file
+
 SubnetType = Dict[str, Dict[str, Any]]
 SubnetSource = Union[str, os.PathLike, Dict, Config, ConfigDict]
 
@@ -39,7 +41,8 @@ def load_subnet_dict(subnet: SubnetSource) -> SubnetType:
 
     Args:
         subnet (str | PathLike | dict | Config): Path of a yaml file (read
-            with ``yaml.safe_load``) or the subnet itself.
+            with a safe yaml loader that refuses duplicate keys) or the
+            subnet itself.
 
     Returns:
         dict: ``{mutable_name: {'chosen': choice, ...}}`` (a new dict).
@@ -52,8 +55,7 @@ def load_subnet_dict(subnet: SubnetSource) -> SubnetType:
         path = osp.expanduser(os.fspath(subnet))
         if not osp.isfile(path):
             raise FileNotFoundError(f'Subnet file {path!r} does not exist')
-        with open(path) as f:
-            loaded = yaml.safe_load(f)
+        loaded = read_data_file(path, 'subnet')
         source = f'subnet file {path!r}'
     elif isinstance(subnet, (Config, ConfigDict)):
         loaded = subnet.to_dict()

@@ -18,7 +18,6 @@ report into ``report.json`` there. The accuracy of a run is its val top-1
 after its last epoch.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import statistics
@@ -35,6 +34,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import mmrazor  # noqa: E402,F401
 from mmrazor.utils import register_all_modules  # noqa: E402
+from mmrazor.utils.atomic_file import atomic_dump_json  # noqa: E402
 from mmrazor.utils.checkpoint import load_from_local  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -236,9 +236,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         teacher_time_s=t_teacher,
         wall_time_s=total,
         run_dir=run_dir)
-    os.makedirs(run_dir, exist_ok=True)
-    with open(osp.join(run_dir, 'report.json'), 'w') as f:
-        json.dump(report, f, indent=2)
+    atomic_dump_json(report, osp.join(run_dir, 'report.json'), indent=2)
 
     print('\n==== Knowledge distillation on digits: report ====')
     if teacher_acc is None:

@@ -63,6 +63,47 @@ def set_work_dir(cfg: Config, config_path: str,
         cfg.work_dir = osp.join('./work_dirs', name)
 
 
+# What a run leaves directly in its work dir (logs go to timestamped
+# subfolders): checkpoints and the results of searches and pruning.
+RUN_OUTPUT_SUFFIXES = ('.pth', '.json', '.yaml', '.yml', '.csv', '.png')
+
+
+def previous_run_outputs(work_dir: str) -> list:
+    """Names of the files a previous run left directly in ``work_dir``."""
+    if not osp.isdir(work_dir):
+        return []
+    return sorted(
+        name for name in os.listdir(work_dir)
+        if osp.isfile(osp.join(work_dir, name)) and (
+            name == 'last_checkpoint' or name.endswith(RUN_OUTPUT_SUFFIXES)))
+
+
+def check_work_dir_free(work_dir: str, resume: bool, overwrite: bool) -> None:
+    """Refuse to start a new run over another run's checkpoints or results.
+
+    Args:
+        work_dir (str): The run's work dir.
+        resume (bool): Whether the run resumes (it then continues the files
+            that are there).
+        overwrite (bool): Whether the user allowed replacing them.
+
+    Raises:
+        FileExistsError: If ``work_dir`` holds checkpoints or results and
+            the run neither resumes nor may overwrite; the message lists
+            them and the flags to use.
+    """
+    if resume or overwrite:
+        return
+    found = previous_run_outputs(work_dir)
+    if found:
+        shown = ', '.join(found[:5]) + (', ...' if len(found) > 5 else '')
+        raise FileExistsError(
+            f'The work dir {work_dir!r} holds the checkpoints or results of '
+            f'an earlier run ({shown}); a new run would overwrite them. '
+            'Pass --resume to continue that run, --work-dir DIR to start '
+            'afresh elsewhere, or --overwrite to replace them.')
+
+
 def check_local_file(path: str, what: str) -> None:
     """Raise if ``path`` is a local path that is not a file.
 

@@ -13,14 +13,16 @@ Examples::
 
 Logs and checkpoints go to ``--work-dir`` (default
 ``./work_dirs/<config name>``). Each run logs into its own timestamped
-subfolder; checkpoints (``epoch_N.pth``, ``last_checkpoint``) are written to
-the work dir itself, so a second run in the same work dir replaces those of
-the first: give each run its own ``--work-dir`` to keep them.
+subfolder; checkpoints (``epoch_N.pth``, ``last_checkpoint``) and results
+(subnets, search state) are written to the work dir itself. A new run into a
+work dir that holds them is refused unless it resumes (``--resume``) or
+``--overwrite`` is given.
 """
 # isort: off
 import mmrazor  # noqa: F401  (first: dependency check, checkpoint loader)
 # isort: on
 import argparse
+import sys
 import warnings
 
 from mmengine.config import Config, DictAction
@@ -29,6 +31,7 @@ from runner_utils import (
     LAUNCHERS,
     check_amp_device,
     check_local_file,
+    check_work_dir_free,
     set_local_rank_env,
     set_work_dir,
     setup_distributed,
@@ -56,6 +59,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         const='auto',
         help='resume from this checkpoint; without a value, resume from the '
         'latest checkpoint in the work dir')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='allow a new run to replace the checkpoints and results an '
+        'earlier run left in the work dir (refused without this flag)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -102,6 +110,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     Raises:
         FileNotFoundError: If ``--resume PATH`` is not a file.
+        FileExistsError: If the work dir holds an earlier run's checkpoints
+            or results and neither ``--resume`` nor ``--overwrite`` is
+            given.
         ValueError: If ``--amp`` is given with an optimizer wrapper other
             than ``OptimWrapper``/``AmpOptimWrapper``, or
             ``--auto-scale-lr`` for a config without
@@ -148,6 +159,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 '--cfg-options auto_scale_lr.base_batch_size=1024.')
         cfg.auto_scale_lr.enable = True
 
+    check_work_dir_free(cfg.work_dir, bool(cfg.get('resume')),
+                        args.overwrite)
     setup_distributed(cfg, args.launcher)
     return cfg
 
@@ -157,7 +170,10 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     register_all_modules(False)
     cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
+    try:
+        cfg = merge_args(cfg, args)
+    except (FileExistsError, FileNotFoundError) as error:
+        sys.exit(f'error: {error}')
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -176,3 +176,28 @@ def test_auto_scale_lr_args(train_tool):
         dict(optim_wrapper=dict(), auto_scale_lr=dict(base_batch_size=16)))
     assert merge(train_tool, '--auto-scale-lr', cfg=cfg).auto_scale_lr == \
         dict(base_batch_size=16, enable=True)
+
+
+def test_work_dir_of_earlier_run_kept(train_tool, supernet_run, tmp_path):
+    work_dir = str(supernet_run.work_dir)
+    with pytest.raises(FileExistsError,
+                       match=r'iter_2.pth.*--resume.*--overwrite'):
+        merge(train_tool, '--work-dir', work_dir)
+    assert merge(train_tool, '--work-dir', work_dir,
+                 '--overwrite').work_dir == work_dir
+    assert merge(train_tool, '--work-dir', work_dir, '--resume').resume
+    # A work dir with only logs (timestamped folders) is free.
+    (tmp_path / '20260101_000000').mkdir()
+    assert merge(train_tool, '--work-dir', str(tmp_path)).work_dir == str(
+        tmp_path)
+
+
+def test_second_run_refused_end_to_end(supernet_run):
+    checkpoint = supernet_run.checkpoint
+    before = checkpoint.read_bytes()
+    result = run_tool([TRAIN, supernet_run.config, '--work-dir',
+                       supernet_run.work_dir], check=False)
+    assert result.returncode != 0
+    assert 'error: The work dir' in result.stdout
+    assert 'Traceback' not in result.stdout
+    assert checkpoint.read_bytes() == before

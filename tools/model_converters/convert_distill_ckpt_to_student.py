@@ -51,7 +51,9 @@ def convert(src: str, dst: str) -> int:
     checkpoint = load_from_local(src, map_location='cpu')
     state = student_state_dict(checkpoint)
     meta = {'converted_from': osp.basename(src)}
-    torch.save({'state_dict': state, 'meta': meta}, dst)
+    from mmrazor.utils.atomic_file import atomic_torch_save
+    atomic_torch_save({'state_dict': state, 'meta': meta}, dst,
+                      overwrite=False)
     return len(state)
 
 

@@ -17,7 +17,6 @@ reference, dynamic ops left, no drop of params or FLOPs). An existing
 ``OUT`` is never overwritten.
 """
 import argparse
-import json
 import os.path as osp
 import sys
 from typing import Any, Dict, List, Optional
@@ -65,8 +64,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     records = run_matrix(args.models, args.ratio)
     print(coverage_table(records))
     if args.json:
-        with open(args.json, 'x') as f:
-            json.dump(records, f, indent=2)
+        from mmrazor.utils.atomic_file import atomic_dump_json
+        atomic_dump_json(records, args.json, overwrite=False, indent=2)
     status = 0
     for record in records:
         for failure in failures(record):

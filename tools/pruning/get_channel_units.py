@@ -102,7 +102,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(text)
     print(analyzer.summary())
     if args.out:
-        with open(args.out, 'x') as f:
+        from mmrazor.utils.atomic_file import atomic_open
+        with atomic_open(args.out, overwrite=False) as f:
             f.write(text + '\n')
         print(f'saved {len(analyzer.units)} units to {args.out}')
     return 0

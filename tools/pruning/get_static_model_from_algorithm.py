@@ -29,7 +29,6 @@ import mmrazor  # noqa: F401  (first: dependency check, checkpoint loader)
 import argparse
 import copy
 import json
-import os
 import os.path as osp
 import sys
 from typing import Dict, List, Optional, Tuple
@@ -43,6 +42,11 @@ from mmengine.runner import CheckpointLoader
 from mmrazor.models.utils import export_pruned_model, export_static_model
 from mmrazor.registry import MODELS, TASK_UTILS
 from mmrazor.utils import register_all_modules
+from mmrazor.utils.atomic_file import (
+    atomic_dump_json,
+    atomic_open,
+    atomic_torch_save,
+)
 
 EXTRA_STATE = '_extra_state'
 
@@ -190,12 +194,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     model.eval()
     static, structure = export_pruned_model(model)
-    os.makedirs(osp.dirname(paths['weights']) or '.', exist_ok=True)
-    torch.save(static.state_dict(), paths['weights'])
-    with open(paths['structure'], 'w') as f:
-        json.dump(structure, f, indent=4)
-    deploy_config(cfg, model, structure, paths['weights']).dump(
-        paths['deploy'])
+    atomic_torch_save(static.state_dict(), paths['weights'])
+    atomic_dump_json(structure, paths['structure'], indent=4)
+    deploy = deploy_config(cfg, model, structure, paths['weights'])
+    with atomic_open(paths['deploy']) as f:
+        f.write(deploy.pretty_text)
     full, pruned = resources(model, static, args.input_shape, args.latency)
     print(f'pruning structure: {json.dumps(structure)}')
     print(_ratio_line('flops', 'MFLOPs', full, pruned))

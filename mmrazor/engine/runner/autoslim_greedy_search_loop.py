@@ -1,16 +1,16 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """AutoSlim's greedy slimming of a trained slimmable network."""
-import json
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-import yaml
 from mmengine.dist import is_main_process
 from mmengine.evaluator import Evaluator
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS, TASK_UTILS
+from mmrazor.utils.atomic_file import atomic_dump_yaml
+from mmrazor.utils.dict_file import read_data_file
 
 from .scorer import SubnetScorer
 from .search_report import write_json_atomic
@@ -135,8 +135,13 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
         self.runner.call_hook('before_train')
         indices = {k: len(v) - 1 for k, v in self.choices.items()}
         if self._check_work_dir():
-            with open(self._state_path()) as f:
-                state = json.load(f)
+            state = read_data_file(self._state_path(), 'greedy search state')
+            if not isinstance(state, dict) or not {
+                    'indices', 'history', 'results'} <= set(state):
+                raise ValueError(
+                    f'greedy search state {self._state_path()!r} lacks '
+                    "'indices', 'history' or 'results'; remove it to start "
+                    'afresh.')
             indices, self.history = state['indices'], state['history']
             self.results = state['results']
             self.runner.logger.info(f'Resumed the greedy search at step '
@@ -198,9 +203,7 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
                 continue
             path = self._subnet_path(target)
             if is_main_process():
-                with open(path, 'w') as f:
-                    yaml.safe_dump(self.mutator.config_template(), f,
-                                   sort_keys=False)
+                atomic_dump_yaml(self.mutator.config_template(), path)
             self.results[str(target)] = path
             self.runner.logger.info(
                 f'Target {target:g}: {flops:.3f} FLOPs, subnet saved to '

@@ -3,7 +3,6 @@
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-import yaml
 from mmengine.dist import is_main_process
 from mmengine.evaluator import Evaluator
 from mmengine.runner import EpochBasedTrainLoop
@@ -12,6 +11,7 @@ from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS
 from mmrazor.structures import export_fix_subnet, save_subnet_file
+from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
 
 from .candidates import CandidateSampler
@@ -364,9 +364,15 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             osp.join(self.runner.work_dir, STATE_FILE))
 
     def _load_state(self, path: str) -> None:
-        import json
-        with open(path) as f:
-            state = json.load(f)
+        state = read_data_file(path, 'search state')
+        keys = {'seed', 'load_from', 'epoch', 'population', 'top_k_keys',
+                'records', 'rng_state'}
+        missing = sorted(keys - set(state)) if isinstance(
+            state, dict) else sorted(keys)
+        if missing:
+            raise ValueError(
+                f'search state file {path!r} lacks {missing}: it was not '
+                'written by this search loop. Remove it to start afresh.')
         self.seed = int(state['seed'])
         self.scorer.seed = self.seed
         if self.runner._load_from is None and state['load_from']:
@@ -397,9 +403,8 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         subnet_path = osp.join(work_dir, OUTPUT_FILES[0])
         if hasattr(self.model.mutator, 'config_template'):
             # channel units: the units format the channel mutator reads
-            with open(subnet_path, 'w') as f:
-                yaml.safe_dump(self.model.mutator.config_template(), f,
-                               sort_keys=False)
+            atomic_dump_yaml(self.model.mutator.config_template(),
+                             subnet_path)
         else:
             save_subnet_file(
                 export_fix_subnet(self.architecture), subnet_path,

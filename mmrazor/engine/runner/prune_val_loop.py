@@ -1,6 +1,5 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Validation of a pruning run, with the cost of the current structure."""
-import json
 import os.path as osp
 from typing import Dict, List, Optional, Union
 
@@ -12,6 +11,7 @@ from torch.utils.data import DataLoader
 
 from mmrazor.models.utils import export_pruned_model
 from mmrazor.registry import LOOPS, TASK_UTILS
+from mmrazor.utils.atomic_file import atomic_dump_json, atomic_torch_save
 
 from .utils import unwrap
 
@@ -90,7 +90,6 @@ class ItePruneValLoop(ValLoop):
     def _save(self, model: torch.nn.Module) -> str:
         static, structure = export_pruned_model(model)
         work_dir = self.runner.work_dir
-        with open(osp.join(work_dir, SUBNET_FILE), 'w') as f:
-            json.dump(structure, f, indent=4)
-        torch.save(static.state_dict(), osp.join(work_dir, WEIGHT_FILE))
+        atomic_dump_json(structure, osp.join(work_dir, SUBNET_FILE), indent=4)
+        atomic_torch_save(static.state_dict(), osp.join(work_dir, WEIGHT_FILE))
         return f'{SUBNET_FILE} and {WEIGHT_FILE} saved in {work_dir}'

@@ -2,20 +2,18 @@
 """What a search leaves behind: its state, a table and a Pareto plot."""
 import csv
 import json
-import os
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
 from mmengine.logging import print_log
 
+from mmrazor.utils.atomic_file import atomic_dump_json, atomic_open
+
 
 def write_json_atomic(data: Dict[str, Any], path: str) -> None:
-    """Write ``data`` as JSON to ``path`` through a temporary file, so that a
-    run killed while writing never leaves a truncated state behind."""
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(data, f, indent=1)
-    os.replace(tmp, path)
+    """Write ``data`` as JSON to ``path`` atomically, so that a run killed
+    while writing never leaves a truncated state behind."""
+    atomic_dump_json(data, path, indent=1)
 
 
 def write_candidates_table(records: Sequence[Dict[str, Any]],
@@ -28,7 +26,7 @@ def write_candidates_table(records: Sequence[Dict[str, Any]],
     """
     resource_keys: List[str] = sorted(
         {k for r in records for k in r.get('resources', {})})
-    with open(path, 'w', newline='') as f:
+    with atomic_open(path, newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['rank', 'epoch', 'score', *resource_keys, 'choices'])
         ranked = sorted(records, key=lambda r: -r['score'])
@@ -101,7 +99,7 @@ def plot_pareto(records: Sequence[Dict[str, Any]],
     ax.legend(loc='lower right', fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fig.savefig(path)
+    with atomic_open(path, 'wb') as f:
+        fig.savefig(f, format=osp.splitext(path)[1][1:] or 'png')
     plt.close(fig)
     return True

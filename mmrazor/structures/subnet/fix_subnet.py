@@ -16,9 +16,9 @@ import os.path as osp
 from typing import Any, Dict, List, Optional, Union
 
 import torch.nn as nn
-import yaml
 from mmengine.config import Config, ConfigDict
 
+from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
 
 SubnetType = Dict[str, Dict[str, Any]]
@@ -85,6 +85,9 @@ def save_subnet_file(subnet: SubnetType,
                      overwrite: bool = False) -> str:
     """Write a subnet to a yaml file readable with ``yaml.safe_load``.
 
+    The file is written atomically (a temporary file in the same folder,
+    then a rename), so a failed write never leaves a truncated subnet.
+
     Args:
         subnet (dict): ``{mutable_name: {'chosen': choice}}``.
         path (str | PathLike): Where to write; parent folders are created.
@@ -100,10 +103,8 @@ def save_subnet_file(subnet: SubnetType,
             f'Subnet file {path!r} already exists; pass overwrite=True to '
             'replace it, or choose another path')
     subnet = load_subnet_dict(subnet)
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path, 'w') as f:
-        yaml.safe_dump(subnet, f, sort_keys=False)
-    return path
+    return atomic_dump_yaml(subnet, path, overwrite=overwrite,
+                            what='Subnet file')
 
 
 def export_fix_subnet(model: nn.Module,

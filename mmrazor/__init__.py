@@ -4,15 +4,19 @@
 Importing the package checks that the installed mmengine, mmcv and mmcls lie
 in the supported ranges (before any of them is imported, so that the error is
 ours and not an assertion deep inside mmcls), and makes mmengine's checkpoint
-loading work on torch >= 2.6 (see :mod:`mmrazor.utils.checkpoint`).
+loading work on torch >= 2.6 (see :mod:`mmrazor.utils.checkpoint`) and its
+local file writes (checkpoints included) atomic (see
+:mod:`mmrazor.utils.atomic_file`).
 """
 from ._dependency import check_dependencies
 
 check_dependencies()
 
+from .utils.atomic_file import install_atomic_local_backend  # noqa: E402
 from .utils.checkpoint import install_checkpoint_loader  # noqa: E402
 from .version import __version__, version_info  # noqa: E402
 
 install_checkpoint_loader()
+install_atomic_local_backend()
 
 __all__ = ['__version__', 'version_info']

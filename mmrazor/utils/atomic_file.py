@@ -16,6 +16,8 @@ from typing import IO, Any, Iterator, Union
 
 import torch
 import yaml
+from mmengine.fileio import io as fileio_io
+from mmengine.fileio.backends import LocalBackend, register_backend
 
 PathLike = Union[str, os.PathLike]
 
@@ -72,6 +74,35 @@ def atomic_open(path: PathLike,
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's ``LocalBackend`` whose writes go through
+    :func:`atomic_open`, so that checkpoints (``put``) and
+    ``last_checkpoint`` (``put_text``) are never left half written."""
+
+    def put(self, obj: bytes, filepath: PathLike) -> None:
+        """Write ``obj`` to ``filepath`` atomically."""
+        with atomic_open(filepath, 'wb') as f:
+            f.write(obj)
+
+    def put_text(self, obj: str, filepath: PathLike,
+                 encoding: str = 'utf-8') -> None:
+        """Write text ``obj`` to ``filepath`` atomically."""
+        with atomic_open(filepath, 'w', encoding=encoding) as f:
+            f.write(obj)
+
+
+def install_atomic_local_backend() -> None:
+    """Make :class:`AtomicLocalBackend` mmengine's backend of local paths.
+
+    Idempotent; drops cached local backend instances so that every later
+    ``get_file_backend`` of a local path returns the atomic one.
+    """
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    for key in [k for k, v in fileio_io.backend_instances.items()
+                if type(v) is LocalBackend]:
+        del fileio_io.backend_instances[key]
 
 
 def atomic_torch_save(obj: Any, path: PathLike, overwrite: bool = True,

@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 import os
+import pickle
 
 import pytest
 import torch
@@ -26,7 +27,7 @@ def test_failed_write_keeps_old_file_and_no_temp(tmp_path):
 def test_unserialisable_torch_save_keeps_old_file(tmp_path):
     path = tmp_path / 'w.pth'
     atomic_torch_save({'w': torch.ones(2)}, path)
-    with pytest.raises(Exception):
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
         atomic_torch_save({'w': lambda: None}, path)
     assert torch.equal(torch.load(path, weights_only=True)['w'], torch.ones(2))
     assert os.listdir(tmp_path) == ['w.pth']
@@ -60,3 +61,21 @@ def test_mode_checked(tmp_path):
     with pytest.raises(ValueError, match="'a'"):
         with atomic_open(tmp_path / 'x', 'a'):
             pass
+
+
+def test_mmengine_checkpoints_written_atomically(tmp_path, monkeypatch):
+    from mmengine.runner import save_checkpoint
+
+    import mmrazor  # noqa: F401  (installs the atomic backend)
+    path = tmp_path / 'epoch_1.pth'
+    save_checkpoint({'w': torch.ones(1)}, str(path))
+    before = path.read_bytes()
+
+    def no_space(fd):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(os, 'fsync', no_space)
+    with pytest.raises(OSError, match='No space'):
+        save_checkpoint({'w': torch.zeros(1)}, str(path))
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ['epoch_1.pth']

@@ -6,7 +6,8 @@ in the supported ranges (before any of them is imported, so that the error is
 ours and not an assertion deep inside mmcls), and makes mmengine's checkpoint
 loading work on torch >= 2.6 (see :mod:`mmrazor.utils.checkpoint`) and its
 local file writes (checkpoints included) atomic (see
-:mod:`mmrazor.utils.atomic_file`).
+:mod:`mmrazor.utils.atomic_file`), and refuses checkpoints that fill too few
+of a model's tensors (see :mod:`mmrazor.utils.weights_fit`).
 """
 from ._dependency import check_dependencies
 
@@ -14,9 +15,11 @@ check_dependencies()
 
 from .utils.atomic_file import install_atomic_local_backend  # noqa: E402
 from .utils.checkpoint import install_checkpoint_loader  # noqa: E402
+from .utils.weights_fit import install_weights_fit_check  # noqa: E402
 from .version import __version__, version_info  # noqa: E402
 
 install_checkpoint_loader()
 install_atomic_local_backend()
+install_weights_fit_check()
 
 __all__ = ['__version__', 'version_info']

@@ -28,6 +28,7 @@ from runner_utils import (
 )
 
 from mmrazor.utils import register_all_modules
+from mmrazor.utils.weights_fit import set_min_loaded_ratio
 
 OUT_SUFFIXES = ('.pkl', '.pickle')
 
@@ -52,6 +53,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='override settings of the config, as key=value pairs merged '
         'into it, e.g. test_dataloader.batch_size=32 or key="[a,b]" for a '
         'list; no white space is allowed')
+    parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='load checkpoints that fill fewer than 10%% of the model\'s '
+        'tensors (refused by default: such a load is usually a wrong prefix '
+        'or the wrong file)')
     parser.add_argument(
         '--launcher',
         choices=LAUNCHERS,
@@ -114,6 +121,8 @@ def main(argv=None) -> dict:
     """
     args = parse_args(argv)
     check_args(args)
+    if args.allow_partial_load:
+        set_min_loaded_ratio(0)
     register_all_modules(False)
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)

@@ -38,6 +38,7 @@ from runner_utils import (
 )
 
 from mmrazor.utils import register_all_modules
+from mmrazor.utils.weights_fit import set_min_loaded_ratio
 
 AMP_WRAPPERS = ('OptimWrapper', 'AmpOptimWrapper')
 
@@ -64,6 +65,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='allow a new run to replace the checkpoints and results an '
         'earlier run left in the work dir (refused without this flag)')
+    parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='load checkpoints that fill fewer than 10%% of the model\'s '
+        'tensors (refused by default: such a load is usually a wrong prefix '
+        'or the wrong file)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -168,6 +175,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     """Train as the command line says."""
     args = parse_args(argv)
+    if args.allow_partial_load:
+        set_min_loaded_ratio(0)
     register_all_modules(False)
     cfg = Config.fromfile(args.config)
     try:

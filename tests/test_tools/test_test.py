@@ -37,3 +37,20 @@ def test_out_suffix(load_tool, tmp_path):
     args = test_tool.parse_args(['c.py', str(ckpt), '--out', 'res.json'])
     with pytest.raises(ValueError, match="'res.json'"):
         test_tool.check_args(args)
+
+
+def test_checkpoint_of_another_model_refused(supernet_run, tmp_path):
+    import torch
+
+    from mmrazor.utils.checkpoint import load_from_local
+    state = load_from_local(str(supernet_run.checkpoint))['state_dict']
+    foreign = tmp_path / 'foreign.pth'
+    # The classifier's weights without the algorithm's prefix.
+    torch.save({'state_dict': {
+        k[len('architecture.'):]: v for k, v in state.items()}}, foreign)
+    proc = run_tool([TEST, supernet_run.config, foreign, '--work-dir',
+                     tmp_path / 'work'], check=False)
+    assert proc.returncode != 0
+    assert 'fills only 0 of the' in proc.stdout
+    assert "keys under 'architecture.'" in proc.stdout
+    assert 'accuracy/top1:' not in proc.stdout

@@ -11,6 +11,7 @@ load: that is how a pruned model is tested, fine-tuned or deployed.
 """
 import copy
 import json
+import logging
 import math
 import os
 from typing import Any, Dict, Optional, Tuple, Union
@@ -143,7 +144,9 @@ def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
         fix_subnet (dict | str, optional): The structure ``{unit name:
             channels (int) or ratio (float)}`` (or unit configs with a
             ``choice``), or its json/yaml file. Units left out keep all
-            their channels.
+            their channels, with a warning naming them (the original's
+            published deploy configs leave out one unit each); a structure
+            that names none of the units is an error.
         mutable_cfg (dict | str, optional): Another name of ``fix_subnet``
             (the original group-fisher deploy configs use it); give one.
         divisor (int): Round every count up to a multiple of it (at most
@@ -186,6 +189,21 @@ def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
             f'GroupFisherDeploySubModel: `{field}` names units {unknown[:3]}'
             f' that the channel analyzer did not find in the architecture; '
             f'its units are e.g. {sorted(units)[:3]}')
+    missing = sorted(set(units) - set(structure))
+    given = fix_subnet is not None or mutable_cfg is not None
+    if given and missing and len(missing) == len(units):
+        raise KeyError(
+            f'GroupFisherDeploySubModel: `{field}` names none of the '
+            f'{len(units)} channel units of the architecture (e.g. '
+            f'{missing[:3]}); it is empty or the structure of another '
+            'model. Give the structure exported with the pruned weights.')
+    if given and missing:
+        print_log(
+            f'GroupFisherDeploySubModel: `{field}` lacks {len(missing)} of '
+            f'the {len(units)} channel units of the architecture; they stay '
+            f'unpruned: {missing}. Weights exported from a model where they '
+            'were pruned will not fit them.',
+            logger='current', level=logging.WARNING)
     for name, value in structure.items():
         unit = units[name]
         unit.current_choice = _to_number(value, unit.num_channels, divisor,

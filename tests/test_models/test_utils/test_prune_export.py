@@ -147,3 +147,15 @@ def test_structure_formats_and_errors():
         GroupFisherDeploySubModel(arch, fix_subnet={}, mutable_cfg={})
     with pytest.raises(FileNotFoundError, match='missing.json'):
         GroupFisherDeploySubModel(arch, fix_subnet='missing.json')
+
+
+def test_deploy_structure_missing_units():
+    arch = tiny_classifier()
+    with pytest.raises(KeyError, match='names none of the 2 channel units'):
+        GroupFisherDeploySubModel(
+            arch, fix_subnet={}, parse_cfg=PARSE_CFG)
+    # A unit left out stays unpruned, as in the original's deploy configs.
+    model = GroupFisherDeploySubModel(
+        arch, fix_subnet={CONV1: 4}, parse_cfg=PARSE_CFG)
+    assert model.backbone.conv1.conv.out_channels == 4
+    assert model.backbone.conv2.conv.out_channels == 16

@@ -104,6 +104,31 @@ def check_work_dir_free(work_dir: str, resume: bool, overwrite: bool) -> None:
             'afresh elsewhere, or --overwrite to replace them.')
 
 
+def check_resume_checkpoint(path: str) -> None:
+    """Raise unless ``path`` is a training checkpoint ``--resume`` can use.
+
+    Args:
+        path (str): A local checkpoint path (remote ones are not checked).
+
+    Raises:
+        ValueError: If the file holds no ``meta`` and ``state_dict`` (e.g. a
+            plain state dict, or a converted/exported model).
+    """
+    if '://' in path:
+        return
+    from mmrazor.utils.checkpoint import load_from_local
+    checkpoint = load_from_local(path, map_location='cpu')
+    if not isinstance(checkpoint, dict) or not {'meta', 'state_dict'} <= set(
+            checkpoint):
+        keys = sorted(checkpoint)[:5] if isinstance(checkpoint, dict) else \
+            type(checkpoint).__name__
+        raise ValueError(
+            f'--resume {path!r} is not a training checkpoint (it has no '
+            f"'meta' and 'state_dict'; it holds {keys}). Resuming needs a "
+            'checkpoint the runner saved (epoch_N.pth / iter_N.pth); to '
+            'start from these weights, use --cfg-options load_from=PATH.')
+
+
 def check_local_file(path: str, what: str) -> None:
     """Raise if ``path`` is a local path that is not a file.
 

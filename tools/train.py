@@ -31,6 +31,7 @@ from runner_utils import (
     LAUNCHERS,
     check_amp_device,
     check_local_file,
+    check_resume_checkpoint,
     check_work_dir_free,
     set_local_rank_env,
     set_work_dir,
@@ -143,6 +144,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 stacklevel=2)
     elif args.resume is not None:
         check_local_file(args.resume, '--resume checkpoint')
+        check_resume_checkpoint(args.resume)
         cfg.resume = True
         cfg.load_from = args.resume
 
@@ -181,7 +183,7 @@ def main(argv=None) -> None:
     cfg = Config.fromfile(args.config)
     try:
         cfg = merge_args(cfg, args)
-    except (FileExistsError, FileNotFoundError) as error:
+    except (FileExistsError, FileNotFoundError, ValueError) as error:
         sys.exit(f'error: {error}')
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -201,3 +201,13 @@ def test_second_run_refused_end_to_end(supernet_run):
     assert 'error: The work dir' in result.stdout
     assert 'Traceback' not in result.stdout
     assert checkpoint.read_bytes() == before
+
+
+def test_resume_plain_state_dict_refused(train_tool, tmp_path):
+    path = tmp_path / 'weights.pth'
+    torch.save({'conv.weight': torch.ones(1)}, path)
+    with pytest.raises(ValueError,
+                       match=r"weights.pth.*not a training checkpoint.*"
+                       r"load_from=PATH"):
+        merge(train_tool, '--resume', str(path), '--work-dir',
+              str(tmp_path / 'w'))

@@ -120,7 +120,15 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                  score_key: str = 'accuracy/top1',
                  init_candidates: Optional[str] = None,
                  max_sample_attempts: int = 100) -> None:
+        check_int_range('max_epochs', max_epochs, 1, None)
+        check_int_range('num_candidates', num_candidates, 1, None)
+        check_int_range('max_sample_attempts', max_sample_attempts, 1, None)
         super().__init__(runner, dataloader, max_epochs)
+        if len(self.dataloader) == 0:
+            raise ValueError(
+                'EvolutionSearchLoop: the search `dataloader` yields no '
+                f'batch (dataset of {len(self.dataloader.dataset)} samples); '
+                'check its data root and annotation file.')
         check_int_range('top_k', top_k, 1, num_candidates)
         for name, value in (('num_mutation', num_mutation),
                             ('num_crossover', num_crossover)):

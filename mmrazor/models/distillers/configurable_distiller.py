@@ -204,7 +204,24 @@ class ConfigurableDistiller(BaseModule):
         for loss_name, mapping in self.loss_forward_mappings.items():
             kwargs = {arg: self.get_record(**entry, _cache=cache)
                       for arg, entry in mapping.items()}
-            losses[loss_name] = self.distill_losses[loss_name](**kwargs)
+            try:
+                losses[loss_name] = self.distill_losses[loss_name](**kwargs)
+            except (TypeError, AttributeError, ValueError,
+                    RuntimeError) as error:
+                sequences = [
+                    f'{arg} (recorder {mapping[arg]["recorder"]!r} holds a '
+                    f'{type(value).__name__} of {len(value)})'
+                    for arg, value in kwargs.items()
+                    if isinstance(value, (tuple, list))
+                ]
+                if not sequences:
+                    raise
+                raise type(error)(
+                    f'Distill loss {loss_name!r} failed on '
+                    f'{", ".join(sequences)}: {error}. If the recorded '
+                    'module or method returns several values, pick one '
+                    'with `data_idx=i` in the loss_forward_mappings entry.'
+                ) from error
         return losses
 
     @torch.no_grad()

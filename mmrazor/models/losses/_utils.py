@@ -5,6 +5,7 @@ Every check raises ``ValueError`` with a message that names the loss, the
 field, the value received and what is accepted, so a wrong config fails when
 the loss is built and a wrong mapping fails on the first step.
 """
+import warnings
 from typing import Any, Iterable, Sequence, Union
 
 import torch
@@ -39,11 +40,21 @@ def check_non_negative(owner: str, field: str, value: Any) -> None:
 
 
 def check_number(owner: str, field: str, value: Any) -> None:
-    """Raise unless ``value`` is a finite real number (weights may be < 0)."""
+    """Raise unless ``value`` is a finite real number.
+
+    A negative ``loss_weight`` is allowed with a warning.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)) \
             or value != value or value in (float('inf'), float('-inf')):
         raise ValueError(f'{owner}: {field} must be a finite number, '
                          f'got {value!r}.')
+    if field == 'loss_weight' and value < 0:
+        warnings.warn(
+            f'{owner}: loss_weight={value!r} is negative, so training '
+            'maximises this loss (moves the student away from its target). '
+            'Use a positive weight unless that is intended.',
+            UserWarning,
+            stacklevel=3)
 
 
 def check_same_shape(owner: str,

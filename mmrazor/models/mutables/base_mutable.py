@@ -92,7 +92,10 @@ class BaseMutable(BaseModule, ABC):
         Args:
             choice: The choice to check.
         """
-        if choice not in self.choices:
+        # ``True in [1, 2]`` holds in Python: a bool is a choice only
+        # among bool choices (``chosen: true`` in a yaml file of ints).
+        if choice not in self.choices or (isinstance(choice, bool) and not any(
+                isinstance(c, bool) and c is choice for c in self.choices)):
             raise ValueError(
                 f'{self._describe()} got choice {choice!r}, which is not one '
                 f'of its choices: {self.choices}')

@@ -189,3 +189,40 @@ def test_loss_declared_check_shapes_wins():
             _check(_feature_cfg(dict(type='PickyLoss')), 6, 4)
     finally:
         MODELS.module_dict.pop('PickyLoss')
+
+
+class TupleToy(Toy):
+    """Its ``fc`` returns (logits, features), as some heads do."""
+
+    def __init__(self):
+        super().__init__()
+        fc = self.fc
+
+        class Pair(nn.Module):
+
+            def __init__(self):
+                super().__init__()
+                self.inner = fc
+
+            def forward(self, x):
+                return self.inner(x), x
+
+        self.fc = Pair()
+
+    def forward(self, x, data_samples=None, mode='tensor'):
+        return self.fc(self.pool(self.conv(x)).flatten(1))[0]
+
+
+def test_tuple_record_error_suggests_data_idx():
+    distiller = ConfigurableDistiller(**kd_cfg())
+    student, teacher = TupleToy(), TupleToy()
+    distiller.prepare_from_student(student)
+    distiller.prepare_from_teacher(teacher)
+    x = torch.rand(2, 3, 8, 8)
+    with distiller.teacher_recorders:
+        teacher(x)
+    with distiller.student_recorders:
+        student(x)
+    with pytest.raises(Exception, match=r"'loss_kl'.*preds_S \(recorder "
+                       r"'fc' holds a tuple of 2\).*data_idx=i"):
+        distiller.compute_distill_losses()

@@ -1,5 +1,8 @@
 # ImageNet data and schedule of SPOS (8 GPUs x 128 images).
-dataset_type = 'ImageNet'
+# mmcls types are named with their scope: this file is also a base of
+# configs outside this package (`_base_ = ['mmrazor::_base_/settings/...']`),
+# whose mmrazor scope does not hold them.
+dataset_type = 'mmcls.ImageNet'
 preprocess_cfg = dict(
     num_classes=1000,
     # RGB format normalization parameters
@@ -10,18 +13,18 @@ preprocess_cfg = dict(
 )
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=224),
-    dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackClsInputs'),
+    dict(type='mmcls.LoadImageFromFile'),
+    dict(type='mmcls.RandomResizedCrop', scale=224),
+    dict(type='mmcls.ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4),
+    dict(type='mmcls.RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='mmcls.PackClsInputs'),
 ]
 
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=256, edge='short', backend='cv2'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackClsInputs'),
+    dict(type='mmcls.LoadImageFromFile'),
+    dict(type='mmcls.ResizeEdge', scale=256, edge='short', backend='cv2'),
+    dict(type='mmcls.CenterCrop', crop_size=224),
+    dict(type='mmcls.PackClsInputs'),
 ]
 
 train_dataloader = dict(
@@ -49,7 +52,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     persistent_workers=True,
 )
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
+val_evaluator = dict(type='mmcls.Accuracy', topk=(1, 5))
 
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

@@ -29,3 +29,15 @@ def test_bool_choices_still_work():
 def test_negative_loss_weight_warns():
     with pytest.warns(UserWarning, match='loss_weight=-1.0 is negative'):
         MODELS.build(dict(type='mmrazor.KLDivergence', loss_weight=-1.0))
+
+
+def test_input_shape_of_wrong_length_named():
+    from mmrazor.registry import TASK_UTILS
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 30 * 30, 2))
+    estimator = TASK_UTILS.build(
+        dict(type='mmrazor.ResourceEstimator', input_shape=(3, 32, 32)))
+    with pytest.raises(RuntimeError,
+                       match=r'shape \(3, 32, 32\) \(input_shape, batch '
+                       r'first\) failed'):
+        estimator.estimate(model)

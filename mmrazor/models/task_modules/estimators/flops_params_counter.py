@@ -242,7 +242,14 @@ def count_flops_params(model: nn.Module,
                 'instead.',
                 logger='current',
                 level=logging.WARNING)
-    return _count(model, input_shape, on_meta=False, **kwargs)
+    try:
+        return _count(model, input_shape, on_meta=False, **kwargs)
+    except (RuntimeError, ValueError, TypeError, IndexError) as err:
+        raise type(err)(
+            f'ResourceEstimator: the forward of {type(model).__name__} on an '
+            f'input of shape {tuple(input_shape)} (input_shape, batch first) '
+            f'failed: {err}. Check that input_shape matches what the model '
+            'takes, e.g. (1, 3, 224, 224) for an image classifier.') from err
 
 
 def _op_table(disabled: Sequence[str],

@@ -52,8 +52,12 @@ def test_train_step_samples_a_single_path(tiny_supernet_cfg):
         # Only the sampled candidate of each block changed.
         for name, choice in subnet.items():
             for cand in algo.mutator.choices[name]:
-                key = (f'{name}._candidates.{cand}.branch_main.0.'
-                       'conv.weight')
+                # the first conv of the candidate's branch2 (a plain conv
+                # or the depthwise conv of a depthwise separable conv)
+                key = next(k for k in before
+                           if k.startswith(f'{name}._candidates.{cand}.'
+                                           'branch2.0.')
+                           and k.endswith('conv.weight'))
                 changed = not torch.equal(before[key], after[key])
                 assert changed == (cand == choice), (name, cand)
     assert len(set(seen)) > 1

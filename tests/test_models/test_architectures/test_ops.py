@@ -24,8 +24,8 @@ def test_op_shapes(op_cfg, stride):
 
 
 def test_shuffle_block_layout():
-    """SPOS unit: the stride-2 projection keeps in_channels, the main branch
-    gives the rest; with stride 1 half the channels pass unchanged."""
+    """SPOS unit as in MMRazor 1.0: each branch gives half the output; with
+    stride 1 the first half of the input passes unchanged."""
     op = MODELS.build(
         dict(
             type='ShuffleBlock',
@@ -33,32 +33,70 @@ def test_shuffle_block_layout():
             in_channels=16,
             out_channels=64,
             stride=2))
-    assert op.branch_proj[1].conv.out_channels == 16
-    assert op.branch_main[0].conv.out_channels == 32  # mid = out / 2
-    assert op.branch_main[1].conv.kernel_size == (5, 5)
-    assert op.branch_main[1].conv.groups == 32
-    assert op.branch_main[2].conv.out_channels == 48
+    assert op.branch1[0].conv.groups == 16
+    assert op.branch1[0].conv.stride == (2, 2)
+    assert op.branch1[1].conv.out_channels == 32
+    assert op.branch2[0].conv.in_channels == 16
+    assert op.branch2[0].conv.out_channels == 32
+    assert op.branch2[1].conv.kernel_size == (5, 5)
+    assert op.branch2[1].conv.groups == 32
+    assert op.branch2[2].conv.out_channels == 32
     op1 = MODELS.build(
-        dict(
-            type='ShuffleBlock', in_channels=64, out_channels=64, stride=1))
-    assert not hasattr(op1, 'branch_proj')
+        dict(type='ShuffleBlock', in_channels=64, out_channels=64))
+    assert op1.stride == 1  # the default, as in the original
+    assert not hasattr(op1, 'branch1')
+    assert op1.branch2[0].conv.in_channels == 32
     x = torch.randn(1, 64, 4, 4)
     out = op1.eval()(x)
     # Channel shuffle with 2 groups puts the untouched half at even indices.
     torch.testing.assert_close(out[:, 0::2], x[:, :32])
 
 
-def test_shuffle_xception_has_three_depthwise_convs():
+def test_shuffle_xception_layout():
     op = MODELS.build(
         dict(
             type='ShuffleXception', in_channels=16, out_channels=64,
             stride=2))
+    assert op.mid_channels == 32
+    assert op.branch1[1].conv.out_channels == 32
+    assert len(op.branch2) == 3
+    first = op.branch2[0]
+    assert first.depthwise_conv.conv.stride == (2, 2)
+    assert first.depthwise_conv.conv.groups == 16
+    assert not first.depthwise_conv.with_activation
+    assert first.pointwise_conv.conv.out_channels == 32
     depthwise = [
-        m for m in op.branch_main.modules()
+        m for m in op.branch2.modules()
         if isinstance(m, torch.nn.Conv2d) and m.groups > 1
     ]
     assert len(depthwise) == 3
-    assert depthwise[0].stride == (2, 2)
+    # stride 2 may keep the width too (any in_channels works)
+    same = MODELS.build(
+        dict(type='ShuffleXception', in_channels=32, out_channels=32,
+             stride=2))
+    assert same(torch.randn(1, 32, 8, 8)).shape == (1, 32, 4, 4)
+
+
+@pytest.mark.parametrize('op_cfg', [
+    dict(type='ShuffleBlock', kernel_size=7),
+    dict(type='ShuffleXception'),
+])
+def test_with_cp_computes_the_same(op_cfg):
+    torch.manual_seed(0)
+    plain = MODELS.build(
+        dict(op_cfg, in_channels=16, out_channels=32, stride=2))
+    cp = MODELS.build(
+        dict(op_cfg, in_channels=16, out_channels=32, stride=2,
+             with_cp=True))
+    cp.load_state_dict(plain.state_dict())
+    x = torch.randn(2, 16, 8, 8, requires_grad=True)
+    x_cp = x.detach().clone().requires_grad_()
+    plain(x).sum().backward()
+    cp(x_cp).sum().backward()
+    torch.testing.assert_close(x_cp.grad, x.grad)
+    # the recomputation does not update the norms' statistics twice
+    for a, b in zip(plain.buffers(), cp.buffers()):
+        torch.testing.assert_close(a, b)
 
 
 @pytest.mark.parametrize('kwargs, match', [
@@ -66,8 +104,8 @@ def test_shuffle_xception_has_three_depthwise_convs():
     (dict(type='ShuffleBlock', stride=3), 'stride'),
     (dict(type='ShuffleBlock', out_channels=33), 'even'),
     (dict(type='ShuffleBlock', in_channels=16, stride=1), 'stride 1'),
+    (dict(type='ShuffleXception', in_channels=16, stride=1), 'stride 1'),
     (dict(type='Identity', in_channels=0), 'in_channels'),
-    (dict(type='ShuffleXception', in_channels=32), 'must exceed'),
 ])
 def test_bad_arguments(kwargs, match):
     cfg = dict(in_channels=32, out_channels=32, stride=2)

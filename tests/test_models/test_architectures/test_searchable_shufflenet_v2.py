@@ -113,7 +113,7 @@ def test_init_weights():
     model = build()
     model.init_weights()
     assert abs(model.conv1.conv.weight.std().item() - 0.01) < 0.005
-    bn = model.layers[0][0]._candidates['shuffle_3x3'].branch_main[0].bn
+    bn = model.layers[0][0]._candidates['shuffle_3x3'].branch2[0].bn
     assert torch.all(bn.weight == 1) and torch.allclose(
         bn.bias, torch.full_like(bn.bias, 1e-4))
 

@@ -7,7 +7,7 @@ then every op is told which mutable decides each of its sizes.
 """
 import functools
 import math
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -72,8 +72,10 @@ class ProjectionConv2d(DynamicConv2d):
 
     When a block's input and output widths follow different mutables, they
     are sometimes equal; the shortcut then passes its input unchanged, as
-    a static block with equal widths does. Arguments are those of
-    ``nn.Conv2d``.
+    a static block with equal widths does. When both follow the same
+    mutable it is always the identity and its weight is never used: it is
+    kept so that the state dict has MMRazor 1.0's keys. Arguments are those
+    of ``nn.Conv2d``.
     """
 
     def _is_identity(self) -> bool:
@@ -96,6 +98,53 @@ class ProjectionConv2d(DynamicConv2d):
         if self._is_identity():
             return nn.Identity()
         return super().to_static_op()
+
+
+def _mask_mutables(module: nn.Module) -> Dict[str, Any]:
+    """``{state-dict name: mutable}`` of ``module.mask_key_mutables``,
+    without the names whose mutable is gone (a static export)."""
+    found = {}
+    for name in module.mask_key_mutables:
+        try:
+            found[name] = getattr(module, name)
+        except (AttributeError, KeyError):
+            continue
+    return found
+
+
+def _save_masks(module: nn.Module, state_dict: Dict[str, Any], prefix: str,
+                local_metadata: Dict) -> None:
+    for name, mutable in _mask_mutables(module).items():
+        state_dict[f'{prefix}{name}.mask'] = mutable.current_mask.float()
+
+
+def _load_masks(module: nn.Module, state_dict: Dict[str, Any], prefix: str,
+                local_metadata: Dict, strict: bool, missing_keys: List[str],
+                unexpected_keys: List[str], error_msgs: List[str]) -> None:
+    for name, mutable in _mask_mutables(module).items():
+        key = f'{prefix}{name}.mask'
+        value = state_dict.pop(key, None)
+        if value is not None and \
+                tuple(value.shape) != (mutable.num_channels, ):
+            error_msgs.append(
+                f'size mismatch for {key}: copying a mask of shape '
+                f'{tuple(value.shape)}, but the mutable has '
+                f'{mutable.num_channels} channels')
+
+
+def register_mask_keys(module: nn.Module) -> None:
+    """Give ``module``'s state dict a ``{name}.mask`` entry per name of
+    ``module.mask_key_mutables`` (an attribute giving a channel mutable).
+
+    MMRazor 1.0 kept some channel mutables as submodules that store their
+    current choice in a float mask buffer, so its checkpoints hold these
+    entries. Here a saved entry is the float mask of the mutable's current
+    choice; a loaded one is only checked for its shape (a subnet is set
+    through the mutator or a subnet file, not through a checkpoint).
+    Checkpoints without the entries load too.
+    """
+    module.register_state_dict_post_hook(_save_masks)
+    module.register_load_state_dict_pre_hook(_load_masks)
 
 
 def _round_product(values: List[Any]) -> int:
@@ -160,8 +209,8 @@ def wire_mb_block(block: MBBlock, where: str, in_channels: Any,
     The hidden width is ``round(in_channels * expand_ratio)`` (a
     :class:`DerivedMutable`), the SE layer squeezes it to
     ``make_divisible(hidden // se_ratio, se_divisor)`` (mmcls ``SELayer``'s
-    rule) and an attentive shortcut whose two sides follow different
-    mutables gets a :class:`ProjectionConv2d`.
+    rule) and an attentive shortcut gets a :class:`ProjectionConv2d`, the
+    identity while both sides are equally wide.
 
     Args:
         block (MBBlock): A block built at its largest shape from dynamic ops.
@@ -190,7 +239,10 @@ def wire_mb_block(block: MBBlock, where: str, in_channels: Any,
         wire_conv_module(block.se.conv2, f'{where}.se.conv2', squeezed, mid)
     wire_conv_module(block.linear_conv, f'{where}.linear_conv', mid,
                      out_channels)
-    if block.with_attentive_shortcut and in_channels is not out_channels:
+    if block.with_attentive_shortcut:
+        # Every block gets the projection, even one whose two sides follow
+        # the same mutable (always the identity then): the original
+        # MMRazor's checkpoints hold a ``shortcut.conv.weight`` per block.
         projection = ProjectionConv2d(
             block.in_channels, block.out_channels, 1, bias=False)
         projection.register_mutable_attr('in_channels', in_channels)

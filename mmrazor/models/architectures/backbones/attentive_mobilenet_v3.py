@@ -25,6 +25,7 @@ from ._elastic_blocks import (
     drop_path_rates,
     hidden_width,
     range_values,
+    register_mask_keys,
     wire_conv_module,
     wire_mb_block,
 )
@@ -72,6 +73,13 @@ class AttentiveMobileNetV3(BaseBackbone):
     subnet files. ``last_mutable_channels`` is the output width mutable, for
     a head to follow.
 
+    State-dict keys and shapes are those of MMRazor 1.0, so its checkpoints
+    load with ``strict=True``: every block has ``shortcut.conv`` (the
+    identity while its input and output are equally wide) and the state
+    dict holds ``first_mutable_channels.mask`` and
+    ``last_mutable_channels.mask`` (see
+    :func:`~mmrazor.models.architectures.backbones._elastic_blocks.register_mask_keys`).
+
     Args:
         arch_setting (dict): ``kernel_size``, ``num_blocks``,
             ``expand_ratio`` and ``num_out_channels`` rows as above.
@@ -86,13 +94,14 @@ class AttentiveMobileNetV3(BaseBackbone):
         norm_cfg (dict): Config of the norms (a dynamic norm). Defaults to
             ``dict(type='DynamicBatchNorm2d')``.
         act_cfg_list (list, optional): Activation of the first conv, of each
-            stage and of the last conv (type names or configs). Defaults to
-            ``'Swish'`` everywhere.
-        stride_list (list[int], optional): Stride of each stage. Defaults to
-            ``[1, 2, 2, 2, 1, 2, 1]``.
+            stage and of the last conv (type names or configs). None or an
+            empty list gives ``'Swish'`` everywhere. Defaults to None.
+        stride_list (list[int], optional): Stride of each stage. None or an
+            empty list gives ``[1, 2, 2, 2, 1, 2, 1]``. Defaults to None.
         with_se_list (list[bool], optional): Whether each stage's blocks have
-            an SE layer (squeeze 4, ReLU / HSigmoid). Defaults to
-            ``[False, False, True, False, True, True, True]``.
+            an SE layer (squeeze 4, ReLU / HSigmoid). None or an empty list
+            gives ``[False, False, True, False, True, True, True]``.
+            Defaults to None.
         norm_eval (bool): Whether to keep norms in eval mode while training.
             Defaults to False.
         with_cp (bool): Whether blocks checkpoint their activations while
@@ -113,6 +122,9 @@ class AttentiveMobileNetV3(BaseBackbone):
         >>> backbone.last_mutable_channels.choices
         [1792, 1984]
     """
+
+    #: Channel mutables whose masks the state dict holds (as MMRazor 1.0's).
+    mask_key_mutables = ('first_mutable_channels', 'last_mutable_channels')
 
     def __init__(self,
                  arch_setting: Dict[str, List],
@@ -184,6 +196,7 @@ class AttentiveMobileNetV3(BaseBackbone):
             self.last_conv = self._make_last_conv(
                 in_channels, settings['last_expand_ratio'], conv_cfg,
                 norm_cfg, acts[-1])
+        register_mask_keys(self)
 
     @staticmethod
     def _parse(arch_setting: Dict[str, List],
@@ -223,7 +236,7 @@ class AttentiveMobileNetV3(BaseBackbone):
     @staticmethod
     def _per_stage(field: str, value: Optional[List], default: List,
                    length: int) -> List:
-        if value is None:
+        if not value:  # None or empty: the default, as the original
             if len(default) != length:
                 raise ValueError(
                     f'AttentiveMobileNetV3: the default {field} fits 7 '

@@ -14,7 +14,7 @@ class BaseOP(BaseModule):
     Args:
         in_channels (int): Channels of the input.
         out_channels (int): Channels of the output.
-        stride (int): Stride of the op.
+        stride (int): Stride of the op: 1 or 2. Defaults to 1.
         init_cfg (dict or list[dict], optional): Initialisation config.
             Defaults to None.
     """
@@ -22,7 +22,7 @@ class BaseOP(BaseModule):
     def __init__(self,
                  in_channels: int,
                  out_channels: int,
-                 stride: int,
+                 stride: int = 1,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for field, value in (('in_channels', in_channels),

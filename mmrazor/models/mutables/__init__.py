@@ -2,6 +2,8 @@
 """Mutables: what can change in a supernet."""
 from .base_mutable import BaseMutable
 from .derived_mutable import DerivedMutable, make_divisible
+from .diff_choice_route import DiffChoiceRoute, GumbelChoiceRoute
+from .diff_mutable_op import DiffMutableOP
 from .mutable_channel import (
                               MutableChannel,
                               MutableChannelContainer,
@@ -21,6 +23,7 @@ from .mutable_channel.units import (
 )
 from .mutable_module import OneShotMutableOP
 from .mutable_value import OneShotMutableValue
+from .one_hot_mutable_op import OneHotMutableOP
 
 __all__ = [
     'BaseMutable', 'OneShotMutableOP', 'OneShotMutableValue',
@@ -29,5 +32,6 @@ __all__ = [
     'SequentialMutableChannel', 'SimpleMutableChannel',
     'SquentialMutableChannel', 'Channel', 'MutableChannelUnit',
     'SequentialMutableChannelUnit', 'OneShotMutableChannelUnit',
-    'L1MutableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit'
+    'L1MutableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit',
+    'DiffMutableOP', 'DiffChoiceRoute', 'GumbelChoiceRoute', 'OneHotMutableOP'
 ]

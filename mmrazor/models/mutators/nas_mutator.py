@@ -1,8 +1,9 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The mutator of neural architecture search."""
 import math
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
+import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
@@ -25,6 +26,14 @@ class NasMutator(BaseModule):
 
     Call :meth:`prepare_from_supernet` once before anything else.
 
+    Differentiable mutables (those with a positive ``arch_param_size``, such
+    as :class:`~mmrazor.models.mutables.DiffMutableOP`) get one architecture
+    parameter per search group, created here (``randn * 1e-3``) in
+    :attr:`arch_params` and attached to every mutable of the group, so
+    mutables sharing an alias share it. They are the mutator's only
+    parameters: a ``SeparateOptimWrapperConstructor`` entry ``mutator=...``
+    gives them their own optimizer.
+
     Args:
         init_cfg (dict, optional): Initialisation config. Defaults to None.
 
@@ -40,6 +49,8 @@ class NasMutator(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self._search_groups: Optional[Dict[str, List[BaseMutable]]] = None
         self._names: Dict[int, str] = {}
+        self.arch_params = nn.ParameterDict()
+        self._arch_keys: Dict[str, str] = {}
 
     def prepare_from_supernet(self, supernet: nn.Module) -> None:
         """Collect the mutables of ``supernet`` and build the search groups.
@@ -70,6 +81,72 @@ class NasMutator(BaseModule):
                         f'{first.choices} and {self._names[id(other)]!r} has '
                         f'{other.choices}')
         self._search_groups = groups
+        self._prepare_arch_params()
+
+    def _prepare_arch_params(self) -> None:
+        """One parameter per group of differentiable mutables, attached to
+        them; a parameter of the same key and size is kept (re-preparing
+        does not reset a search)."""
+        old = dict(self.arch_params.items())
+        self.arch_params = nn.ParameterDict()
+        self._arch_keys = {}
+        for key, mutables in self.search_groups.items():
+            size = getattr(mutables[0], 'arch_param_size', 0)
+            if not size:
+                continue
+            sizes = {getattr(m, 'arch_param_size', 0) for m in mutables}
+            if len(sizes) != 1:
+                raise ValueError(
+                    f'Mutables of search group {key!r} need architecture '
+                    f'parameters of different sizes {sorted(sizes)}; give '
+                    'differentiable mutables of different shapes different '
+                    'aliases')
+            param_key = key.replace('.', '_')
+            if param_key in self.arch_params:
+                raise ValueError(
+                    f'Search groups {key!r} and another one both map to the '
+                    f'architecture parameter name {param_key!r}; rename one '
+                    'alias')
+            param = old.get(param_key)
+            if param is None or param.numel() != size:
+                param = nn.Parameter(torch.randn(size) * 1e-3)
+            self.arch_params[param_key] = param
+            self._arch_keys[key] = param_key
+            for mutable in mutables:
+                mutable.set_arch_param(param)
+
+    def arch_param(self, group: str) -> nn.Parameter:
+        """The architecture parameter of search group ``group``."""
+        if group not in self._arch_keys:
+            raise KeyError(
+                f'NasMutator: search group {group!r} has no architecture '
+                'parameter; the groups with one are '
+                f'{sorted(self._arch_keys)}')
+        return self.arch_params[self._arch_keys[group]]
+
+    def derive_choices(self,
+                       exclude: Sequence[str] = ('zero', )) -> Dict[str, Any]:
+        """The subnet the architecture parameters point at.
+
+        Groups whose mutables have ``derive_choice`` (the differentiable
+        ones) get the choice it derives (e.g. the most probable op, leaving
+        out ``exclude``, and the strongest edges of a node); the other
+        groups keep their current choice.
+
+        Args:
+            exclude (sequence[str]): Op names that may not be derived.
+                Defaults to ``('zero',)``, the DARTS paper's rule; pass
+                ``()`` to let ``zero`` win.
+
+        Returns:
+            dict: ``{group key: choice}``.
+        """
+        choices = {}
+        for key, group in self.search_groups.items():
+            derive = getattr(group[0], 'derive_choice', None)
+            choices[key] = derive(exclude) if derive is not None \
+                else group[0].current_choice
+        return choices
 
     @property
     def search_groups(self) -> Dict[str, List[BaseMutable]]:
@@ -152,7 +229,11 @@ class NasMutator(BaseModule):
                 f'The search groups are: {sorted(groups)}')
         for key, choice in choices.items():
             allowed = groups[key][0].choices
-            if choice not in allowed:
+            if isinstance(choice, (list, tuple)) and hasattr(
+                    groups[key][0], 'check_choice'):
+                # mutables choosing several names (DARTS routes) check lists
+                groups[key][0].check_choice(choice)
+            elif choice not in allowed:
                 raise ValueError(
                     f'NasMutator.set_choices: search group {key!r} got '
                     f'{choice!r}, which is not one of its choices: {allowed}')

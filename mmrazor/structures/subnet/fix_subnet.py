@@ -197,12 +197,9 @@ def load_fix_subnet(model: nn.Module,
                     f'{name!r}, which is already fixed to {dumped!r}')
             used.add(key)
             continue
-        if chosen not in mutable.choices:
-            raise ValueError(
-                f'Subnet entry {key!r} chooses {chosen!r} for mutable '
-                f'{name!r}, which allows only {mutable.choices}')
+        _check_chosen(mutable, chosen, key, name)
         used.add(key)
-        plan.append((mutable, chosen))
+        plan.append((name, mutable, chosen))
     unknown = sorted(set(entries) - used)
     if unknown:
         raise KeyError(
@@ -211,13 +208,42 @@ def load_fix_subnet(model: nn.Module,
             f'mutables are {_short_list(sorted(mutables))}. If the names '
             'carry an extra prefix, pass prefix=..., e.g. '
             "prefix='architecture.'")
+    # A mutable inside a planned mutable (a DARTS edge inside a node's
+    # route) may be dropped when its parent is fixed: it needs no entry.
+    parents = [n + '.' for n, m, _ in plan
+               if any(is_mutable(c) for c in m.modules() if c is not m)]
+    early = [n for n in missing if not any(n.startswith(p) for p in parents)]
+    _raise_missing(early, model)
+    for _, mutable, chosen in plan:
+        mutable.fix_chosen(chosen)
+    if len(early) != len(missing):
+        left = {id(m) for m in model.modules()}
+        _raise_missing([n for n in missing if id(mutables[n]) in left],
+                       model)
+
+
+def _check_chosen(mutable: nn.Module, chosen: Any, key: str,
+                  name: str) -> None:
+    """A list choice (several ops or edges) is checked by the mutable."""
+    if isinstance(chosen, list) and hasattr(mutable, 'check_choice'):
+        try:
+            mutable.check_choice(chosen)
+            return
+        except ValueError as e:
+            raise ValueError(f'Subnet entry {key!r} for mutable {name!r}: '
+                             f'{e}') from None
+    if chosen not in mutable.choices:
+        raise ValueError(
+            f'Subnet entry {key!r} chooses {chosen!r} for mutable '
+            f'{name!r}, which allows only {mutable.choices}')
+
+
+def _raise_missing(missing: List[str], model: nn.Module) -> None:
     if missing:
         raise KeyError(
             f'The subnet gives no choice for the mutables '
             f'{_short_list(missing)} of {type(model).__name__}; every '
             'searchable mutable needs an entry {name: {chosen: ...}}')
-    for mutable, chosen in plan:
-        mutable.fix_chosen(chosen)
 
 
 def subnet_to_choices(subnet: SubnetType) -> Dict[str, Any]:

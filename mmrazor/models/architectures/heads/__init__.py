@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Heads of searchable models."""
+from .darts_subnet_head import DartsSubnetClsHead
 from .dynamic_linear_cls_head import DynamicLinearClsHead
 
-__all__ = ['DynamicLinearClsHead']
+__all__ = ['DartsSubnetClsHead', 'DynamicLinearClsHead']

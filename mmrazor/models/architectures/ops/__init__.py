@@ -2,10 +2,13 @@
 """Candidate ops of the search spaces."""
 from .base import BaseOP
 from .common import Identity
+from .darts_series import (DartsDilConv, DartsPoolBN, DartsSepConv,
+                           DartsSkipConnect, DartsZero)
 from .mobilenet_series import MBBlock, ShortcutLayer
 from .shufflenet_series import ShuffleBlock, ShuffleXception
 
 __all__ = [
     'BaseOP', 'Identity', 'MBBlock', 'ShortcutLayer', 'ShuffleBlock',
-    'ShuffleXception'
+    'ShuffleXception', 'DartsDilConv', 'DartsPoolBN', 'DartsSepConv',
+    'DartsSkipConnect', 'DartsZero'
 ]

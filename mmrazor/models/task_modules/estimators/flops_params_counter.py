@@ -40,10 +40,11 @@ reproduce):
   skipped those with ``requires_grad=False``).
 
 For the SPOS ShuffleNetV2 subnet of ``configs/nas/mmcls/spos/SPOS_SUBNET.yaml``
-at 224x224 this gives 328,547,840 FLOPs (328.548 M; published 0.33 G):
-315,999,040 conv MACs, 1,024,000 FC MACs (together 317.02 M, the paper's
-"319M" convention), 8,529,920 for BN, 2,944,704 for ReLU and 50,176 for the
-global average pooling; and 3,354,104 parameters (3.35 M).
+at 224x224 this gives 327,544,320 FLOPs (327.544 M; published 0.33 G), the
+original MMRazor's count: 314,995,520 conv MACs, 1,024,000 FC MACs (together
+316.02 M, the paper's "319M" convention), 8,529,920 for BN, 2,944,704 for
+ReLU and 50,176 for the global average pooling; and 3,353,592 parameters
+(3.35 M).
 
 The forward runs on the ``meta`` device by default: parameters and buffers
 are swapped for meta tensors with :func:`torch.func.functional_call` (the

@@ -9,7 +9,7 @@ full table. Parameters are those of the modules the forward ran. Latency is
 the median of real forwards (:mod:`.latency_counter`).
 
 Figures: the SPOS ShuffleNetV2 subnet (``SPOS_SUBNET.yaml``) at 224x224 is
-328.54784 MFLOPs and 3.354104 M params (published: 0.33 G, 3.35 M); an mmcls
+327.54432 MFLOPs and 3.353592 M params (published: 0.33 G, 3.35 M); an mmcls
 ResNet-18 classifier is 1822.176768 MFLOPs and 11.689512 M params (published:
 1.82 G, 11.69 M).
 """
@@ -55,7 +55,7 @@ class ResourceEstimator:
             for seconds). Missing keys keep their defaults. Defaults to
             ``dict(flops='M', params='M', latency='ms')``.
         as_strings (bool): Whether to return strings such as
-            ``'328.548 MFLOPs'``, ``'3.354 M'`` and ``'12.345 ms'`` (3
+            ``'327.544 MFLOPs'``, ``'3.354 M'`` and ``'12.345 ms'`` (3
             decimals) instead of floats. Defaults to False.
         flops_params_cfg (dict, optional): Defaults for FLOPs and params:
             ``input_shape``; ``forward_fn`` (``fn(model, x)``, also used for

@@ -3,8 +3,8 @@
 _base_ = ['./spos_shufflenet_supernet_digits.py']
 
 # The demo space has one choice per layer (3 search groups, 64 subnets),
-# costing 1.546 to 1.804 MFLOPs at 32x32 (median 1.63); a 1.62 MFLOPs budget
-# keeps 21 of them. Three generations of 8 evaluate most of those.
+# costing 1.545 to 1.803 MFLOPs at 32x32 (median 1.65); a 1.62 MFLOPs budget
+# keeps 18 of them. Three generations of 8 evaluate most of those.
 train_cfg = dict(
     _delete_=True,
     type='mmrazor.EvolutionSearchLoop',

@@ -50,7 +50,7 @@ test_evaluator = val_evaluator
 
 optim_wrapper = dict(
     optimizer=dict(
-        type='mmcls.SGD', lr=0.025, momentum=0.9, weight_decay=3e-4),
+        type='SGD', lr=0.025, momentum=0.9, weight_decay=3e-4),
     clip_grad=dict(max_norm=5, norm_type=2))
 
 param_scheduler = [

@@ -16,6 +16,10 @@ from ..runner.utils import unwrap
 class DumpSubnetHook(Hook):
     """Write the model's current subnet as a yaml file every ``interval``.
 
+    The subnet is ``model.export_subnet()`` when the algorithm defines it
+    (DARTS and DSNAS derive theirs from the architecture parameters), else
+    the current choices of the architecture's mutables.
+
     The file is ``subnet_epoch_{n}.yaml`` (or ``subnet_iter_{n}.yaml``) in
     the work dir (or ``out_dir``), in the subnet format that
     ``load_fix_subnet`` and ``sub_model`` read. An existing file of the same
@@ -79,5 +83,8 @@ class DumpSubnetHook(Hook):
         if osp.exists(path):
             # A resumed or repeated run: keep the earlier file.
             path = path[:-len('.yaml')] + f'_{runner.timestamp}.yaml'
-        save_subnet_file(export_fix_subnet(arch), path)
+        # an algorithm that derives its subnet (Darts, DSNAS) says how
+        export = getattr(model, 'export_subnet', None)
+        subnet = export() if export is not None else export_fix_subnet(arch)
+        save_subnet_file(subnet, path)
         runner.logger.info(f'Subnet saved to {path}')

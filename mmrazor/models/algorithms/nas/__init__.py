@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Neural architecture search algorithms."""
 from .bignas import BigNAS
+from .darts import Darts
 from .spos import SPOS
 
-__all__ = ['BigNAS', 'SPOS']
+__all__ = ['BigNAS', 'Darts', 'SPOS']

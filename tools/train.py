@@ -9,7 +9,7 @@ Examples::
     python tools/train.py CONFIG --cfg-options load_from=CKPT  # weights only
     tools/dist_train.sh CONFIG 8                    # 8 GPUs with torchrun
     tools/dist_train.sh CONFIG 2 --cfg-options env_cfg.dist_cfg.backend=gloo
-                                                    # 2 CPU processes
+        env_cfg.dist_cfg.timeout=300                # 2 CPU processes
 
 Logs and checkpoints go to ``--work-dir`` (default
 ``./work_dirs/<config name>``). Each run logs into its own timestamped
@@ -38,6 +38,7 @@ from runner_utils import (
     setup_distributed,
 )
 
+from mmrazor.engine import add_default_hooks
 from mmrazor.utils import register_all_modules
 from mmrazor.utils.weights_fit import set_min_loaded_ratio
 
@@ -168,6 +169,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 '--cfg-options auto_scale_lr.base_batch_size=1024.')
         cfg.auto_scale_lr.enable = True
 
+    add_default_hooks(cfg)  # non-finite losses, random states in ckpts
     check_work_dir_free(cfg.work_dir, bool(cfg.get('resume')),
                         args.overwrite)
     setup_distributed(cfg, args.launcher)

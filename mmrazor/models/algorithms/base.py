@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The base of every mmrazor algorithm."""
-from typing import Any, Dict, List, Optional, Type, Union
+import warnings
+from typing import Any, Dict, List, Optional, Tuple, Type, Union
 
 import torch
 import torch.nn as nn
@@ -8,6 +9,14 @@ from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.nonfinite import (
+    NONFINITE_HINT,
+    any_rank,
+    check_nonfinite_action,
+    nonfinite_message,
+    nonfinite_terms,
+    train_position,
+)
 
 LossResults = Dict[str, torch.Tensor]
 TensorResults = Union[tuple, torch.Tensor]
@@ -45,6 +54,12 @@ class BaseAlgorithm(BaseModel):
     :meth:`_predict`, which by default run the architecture in that mode.
     Algorithms customise :meth:`loss` (e.g. sample a subnet, then forward).
 
+    Every training step goes through :meth:`parse_losses`, also under
+    mmengine's ``MMDistributedDataParallel`` and in algorithms with their
+    own ``train_step``: a NaN or infinite loss there stops training before
+    the optimizer step (``nonfinite_loss='raise'``) or skips the batch
+    (``'skip'``), see :mod:`mmrazor.utils.nonfinite`.
+
     Args:
         architecture (dict | BaseModel): The model, e.g. an mmcls
             ``ImageClassifier``, as a config or built.
@@ -55,6 +70,11 @@ class BaseAlgorithm(BaseModel):
             class with those arguments.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
+
+    #: What :meth:`parse_losses` does with a NaN or infinite loss:
+    #: ``'raise'`` or ``'skip'``. A config sets it through
+    #: :class:`~mmrazor.engine.hooks.NonFiniteLossHook`.
+    nonfinite_loss: str = 'raise'
 
     def __init__(self,
                  architecture: Union[BaseModel, Dict],
@@ -78,6 +98,77 @@ class BaseAlgorithm(BaseModel):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.architecture = architecture
 
+    def parse_losses(
+        self, losses: Dict[str, torch.Tensor]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """Sum the losses as mmengine does, refusing non-finite ones.
+
+        1. mmengine's ``BaseModel.parse_losses`` sums the keys containing
+           ``'loss'`` and builds the log values.
+        2. If a loss term is NaN or infinite on any rank (all ranks decide
+           together), :attr:`nonfinite_loss` says what happens:
+
+           - ``'raise'``: a ``FloatingPointError`` naming the iteration and
+             the terms, before ``optim_wrapper.update_params`` runs;
+           - ``'skip'``: a warning naming them; the buffers (e.g. BN
+             running statistics) are restored to their values before the
+             forward (see :meth:`remember_buffers`), and the returned loss
+             is a zero that reaches no parameter, so the backward pass
+             gives no gradient and the optimizer, which steps only
+             parameters with gradients, changes no weight and no state.
+             The log values keep the non-finite ones, so the logs show
+             them.
+
+        Args:
+            losses (dict): The raw losses of :meth:`loss`.
+
+        Returns:
+            tuple[Tensor, dict]: The loss to back-propagate and the log
+            values.
+
+        Raises:
+            FloatingPointError: With ``nonfinite_loss='raise'``.
+        """
+        loss, log_vars = super().parse_losses(losses)
+        device = loss.device if isinstance(loss, torch.Tensor) else 'cpu'
+        terms = nonfinite_terms(log_vars)
+        if not any_rank(bool(terms), device):
+            return loss, log_vars
+        action = check_nonfinite_action(self.nonfinite_loss,
+                                        f'{type(self).__name__}'
+                                        '.nonfinite_loss')
+        message = nonfinite_message(terms, train_position())
+        if action == 'raise':
+            raise FloatingPointError(
+                message + ' Training stopped before the optimizer step: no '
+                'weight was updated from this loss and no checkpoint was '
+                'written.' + NONFINITE_HINT)
+        warnings.warn(
+            message + ' The batch is skipped: no weight, buffer or '
+            'optimizer state changes.', stacklevel=2)
+        self._restore_buffers()
+        return torch.zeros((), device=device, requires_grad=True), log_vars
+
+    def remember_buffers(self) -> None:
+        """With ``nonfinite_loss='skip'``, copy every buffer.
+
+        A training forward changes buffers (BN running statistics) before
+        any loss is known; a skipped batch puts them back from this copy.
+        :meth:`forward` calls it in ``'loss'`` mode; an algorithm with its
+        own ``train_step`` calls it before each forward whose losses go to
+        :meth:`parse_losses`. It costs one copy of the buffers per step,
+        and nothing with ``'raise'``.
+        """
+        self._saved_buffers = [
+            (b, b.detach().clone()) for b in self.buffers()
+        ] if self.nonfinite_loss == 'skip' else None
+
+    @torch.no_grad()
+    def _restore_buffers(self) -> None:
+        for buffer, saved in getattr(self, '_saved_buffers', None) or ():
+            buffer.copy_(saved)
+        self._saved_buffers = None
+
     def forward(self,
                 inputs: torch.Tensor,
                 data_samples: Optional[List[BaseDataElement]] = None,
@@ -95,6 +186,7 @@ class BaseAlgorithm(BaseModel):
             dict | tuple | Tensor | list: As described for ``mode``.
         """
         if mode == 'loss':
+            self.remember_buffers()
             return self.loss(inputs, data_samples)
         if mode == 'tensor':
             return self._forward(inputs, data_samples)

@@ -257,6 +257,7 @@ class DataFreeDistillation(BaseAlgorithm):
                          ) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
         """One generator update; returns its log variables and the
         generated images (detached)."""
+        self.remember_buffers()  # a skipped non-finite batch restores them
         with optim_wrapper.optim_context(self.generator):
             images = self.generator(batch_size=batch_size)
             with _frozen(self.student):
@@ -279,6 +280,7 @@ class DataFreeDistillation(BaseAlgorithm):
             if batch is None:
                 with torch.no_grad():
                     batch = self.generator(batch_size=batch_size)
+            self.remember_buffers()
             with optim_wrapper.optim_context(self.student):
                 losses = self._distill_losses(self.distiller, batch,
                                               teacher_grad=False)

@@ -35,7 +35,9 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
     ``channel_unit_cfg.units`` or ``SlimmableNetwork(channel_cfg_paths=...)``
     read back. The state is saved after every step; with ``--resume`` an
     interrupted search continues from its last step. Results of a finished
-    search are never overwritten.
+    search are never overwritten. A try that predicts NaN or inf, or a
+    network whose tries all predict the same, stops the search with an
+    error (:class:`SubnetScorer`).
 
     Args:
         runner (Runner): The runner; its model is an algorithm with a
@@ -195,6 +197,7 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
                             choice=self.choices[group][index - 1],
                             score=score)
         self._set(indices)
+        self.scorer.check_spread(type(self).__name__)
         return best
 
     def _save_reached(self, flops: float) -> None:

@@ -61,7 +61,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
     At the end the loop writes ``best_fix_subnet.yaml``,
     ``search_candidates.csv`` (every evaluated candidate) and
     ``search_pareto.png`` into the work dir. Run it with ``tools/train.py``
-    on a config whose ``load_from`` is the trained supernet.
+    on a config whose ``load_from`` is the trained supernet. A subnet that
+    predicts NaN or inf, or a supernet whose subnets all predict the same,
+    stops the search with an error (:class:`SubnetScorer`): their ranking
+    would be meaningless.
 
     Args:
         runner (Runner): The runner.
@@ -192,7 +195,9 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                                                   STATE_FILE)
         if self.resume_from and not osp.isfile(self.resume_from):
             raise FileNotFoundError(
-                f'resume_from {self.resume_from!r} is not a search state file')
+                f'resume_from {self.resume_from!r} is not a file: check the '
+                'path, or remove resume_from from the loop config to start '
+                'a new search.')
         if self.resume_from or getattr(self.runner, '_resume', False):
             if osp.isfile(state_path):
                 self._load_state(state_path)
@@ -224,6 +229,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self._take_snapshot()
         self._fill_population()
         self._score_population()
+        self.scorer.check_spread(type(self).__name__)
         ranked = sorted(self.records.values(), key=lambda r: -r['score'])
         self.top_k_keys = [r['key'] for r in ranked[:self.top_k]]
         best = self.records[self.top_k_keys[0]]

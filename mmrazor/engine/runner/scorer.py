@@ -1,9 +1,15 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Scoring the current subnet of a supernet on validation data."""
-from typing import Dict, Optional, Union
+import logging
+import math
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.dist import all_reduce, get_world_size
 from mmengine.evaluator import Evaluator
+from mmengine.logging import print_log
+from mmengine.structures import BaseDataElement
+from torch import Tensor
 from torch.utils.data import DataLoader
 
 from .utils import calibrate_bn_statistics, candidate_seed, seeded
@@ -16,6 +22,11 @@ class SubnetScorer:
     ``calibrate_sample_num`` training images; the whole evaluation is
     seeded by the candidate's key, so scoring the same subnet twice gives
     the same number.
+
+    A subnet whose predictions hold NaN or inf, or whose score is not
+    finite, is refused with an error (a NaN supernet would otherwise give
+    every candidate the same meaningless score); :meth:`check_spread`
+    refuses a supernet whose subnets all predict the same.
 
     Args:
         runner (Runner): The runner (its model and train dataloader).
@@ -45,6 +56,10 @@ class SubnetScorer:
         self.calibrate_sample_num = calibrate_sample_num
         self._calibrate_dataloader = calibrate_dataloader
         self.seed = seed
+        #: ``(score, prediction fingerprint)`` of every scored subnet.
+        self.history: List[Tuple[float, float]] = []
+        self.fingerprint = 0.
+        self._warned_equal = False
 
     @property
     def calibrate_dataloader(self) -> DataLoader:
@@ -69,10 +84,13 @@ class SubnetScorer:
                 calibrate_bn_statistics(model, self.calibrate_dataloader,
                                         self.calibrate_sample_num)
             model.eval()
+            fingerprint = 0.
             for data in self.dataloader:
                 outputs = model.val_step(data)
+                fingerprint += _check_predictions(outputs, key)
                 self.evaluator.process(
                     data_samples=outputs, data_batch=data)
+            self.fingerprint = _sum_over_ranks(fingerprint)
             return self.evaluator.evaluate(len(self.dataloader.dataset))
 
     def score(self, key: str) -> float:
@@ -82,4 +100,82 @@ class SubnetScorer:
             raise KeyError(
                 f'score_key {self.score_key!r} is not among the metrics the '
                 f'evaluator returned: {sorted(metrics)}')
-        return float(metrics[self.score_key])
+        score = float(metrics[self.score_key])
+        if not math.isfinite(score):
+            raise FloatingPointError(
+                f'The score {self.score_key}={score} of the subnet {key} is '
+                f'not finite; a search cannot rank it. Check the supernet '
+                f'checkpoint (load_from) and the evaluator.')
+        self.history.append((score, self.fingerprint))
+        return score
+
+    def check_spread(self, loop: str) -> None:
+        """Refuse a search whose subnets all predict the same.
+
+        Called by the search loops after each generation or step, over
+        every subnet this scorer has scored. If at least two were scored
+        and all gave identical predictions (the sum of every predicted
+        value, over all ranks, is the same), the supernet does not depend
+        on the subnet (e.g. dead or zeroed weights): the ranking would be
+        arbitrary, so the search stops. Equal scores with different
+        predictions (a small validation set) only warn, once.
+
+        Args:
+            loop (str): The loop's name, for messages.
+
+        Raises:
+            ValueError: If every subnet predicted exactly the same.
+        """
+        if len(self.history) < 2:
+            return
+        scores = {score for score, _ in self.history}
+        if len({fingerprint for _, fingerprint in self.history}) == 1:
+            raise ValueError(
+                f'{loop}: all {len(self.history)} subnets evaluated so far '
+                f'predict exactly the same values (score {self.score_key}='
+                f'{self.history[0][0]}), so the search cannot rank them: '
+                f'the supernet output does not depend on the subnet. Check '
+                f'the supernet checkpoint (load_from) and its training log.')
+        if len(scores) == 1 and not self._warned_equal:
+            self._warned_equal = True
+            print_log(
+                f'{loop}: all {len(self.history)} subnets evaluated so far '
+                f'have the same score {self.score_key}={scores.pop()}; their '
+                f'ranking is arbitrary until scores differ. A larger '
+                f'validation set separates them.',
+                logger='current', level=logging.WARNING)
+
+
+def _sum_over_ranks(value: float) -> float:
+    """``value`` summed over the ranks (itself when not distributed)."""
+    if get_world_size() <= 1:
+        return value
+    tensor = torch.tensor(value, dtype=torch.float64)
+    all_reduce(tensor)
+    return float(tensor)
+
+
+def _float_fields(sample: Any, prefix: str = '') -> Iterator[Tuple[str,
+                                                              Tensor]]:
+    """``(name, tensor)`` of the float tensor fields of a data element."""
+    if isinstance(sample, Tensor):
+        if sample.is_floating_point():
+            yield prefix.rstrip('.') or 'output', sample
+    elif isinstance(sample, BaseDataElement):
+        for name, value in sample.items():
+            yield from _float_fields(value, f'{prefix}{name}.')
+
+
+def _check_predictions(outputs: Sequence[Any], key: str) -> float:
+    """Refuse NaN or inf predictions; return the sum of their values."""
+    total = 0.
+    for sample in outputs:
+        for field, tensor in _float_fields(sample):
+            if not bool(torch.isfinite(tensor).all()):
+                raise FloatingPointError(
+                    f'The subnet {key} predicts NaN or infinite values '
+                    f'({field}); its score would be meaningless. The '
+                    f'supernet weights are probably not finite: check the '
+                    f'checkpoint (load_from) and its training log.')
+            total += float(tensor.double().sum())
+    return total

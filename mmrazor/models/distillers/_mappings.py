@@ -276,3 +276,38 @@ def check_pair_shapes(loss_name: str, loss: nn.Module, kwargs: Dict[str, Any],
                     f'shape {tuple(t.shape)}; {type(loss).__name__} needs '
                     f'{rule}. Record matching features, or map one side '
                     f'through a connector that aligns them.')
+
+
+def _first_nonfinite(value: Any) -> Any:
+    """The first tensor of ``value`` (nested lists, tuples, dicts) holding
+    NaN or inf, or None."""
+    if isinstance(value, torch.Tensor):
+        return value if value.is_floating_point() and not bool(
+            torch.isfinite(value).all()) else None
+    items = value.values() if isinstance(value, dict) else value \
+        if isinstance(value, (list, tuple)) else ()
+    for item in items:
+        bad = _first_nonfinite(item)
+        if bad is not None:
+            return bad
+    return None
+
+
+def check_finite(value: Any, what: str, hint: str) -> None:
+    """Raise if a tensor of ``value`` holds NaN or inf.
+
+    Args:
+        value: A tensor or nested lists, tuples, dicts of them.
+        what (str): What it is, e.g. ``"the teacher's output"``.
+        hint (str): What to check, appended to the message.
+
+    Raises:
+        ValueError: Naming ``what``, the shape and the count of bad values.
+    """
+    bad = _first_nonfinite(value)
+    if bad is not None:
+        count = int((~torch.isfinite(bad)).sum())
+        raise ValueError(
+            f'{what} holds {count} NaN or infinite values (a tensor of '
+            f'shape {tuple(bad.shape)}) in the dry run on a random batch. '
+            f'{hint}')

@@ -13,6 +13,7 @@ from ..task_modules import DistillDeliveryManager, RecorderManager
 from ._mappings import (
     DELIVERY_SHORT_TYPES,
     RECORDER_SHORT_TYPES,
+    check_finite,
     check_loss_forward_mappings,
     check_pair_shapes,
     describe_shape,
@@ -236,11 +237,14 @@ class ConfigurableDistiller(BaseModule):
         student/teacher pairs must then fit (see
         :func:`~._mappings.check_pair_shapes`). Entries whose recorder saw
         no call in a tensor-mode forward (e.g. a loss head's inputs) are not
-        checked. Modes and records are restored afterwards.
+        checked. The outputs and records must be finite: a teacher
+        whose weights hold NaN fails here, not after training. Modes and
+        records are restored afterwards.
 
         Raises:
-            ValueError: Naming the loss, the pair and both shapes, or the
-                connector that failed on a record.
+            ValueError: Naming the loss, the pair and both shapes, the
+                connector that failed on a record, or the model output or
+                record holding NaN or inf values.
         """
         models = [m for m in (student, teacher, self) if m is not None]
         self.student_recorders.reset_data()
@@ -249,18 +253,29 @@ class ConfigurableDistiller(BaseModule):
             with _eval_mode(*models):
                 if teacher is None:
                     with self.student_recorders, self.teacher_recorders:
-                        student(inputs, None, mode='tensor')
+                        out = student(inputs, None, mode='tensor')
+                    check_finite(out, "the model's output", _NAN_WEIGHTS)
                 else:
                     # One after the other, as in training: a method
                     # recorder patches a class both models may share.
                     with self.teacher_recorders:
-                        teacher(inputs, None, mode='tensor')
+                        out = teacher(inputs, None, mode='tensor')
+                    check_finite(out, "the teacher's output", _NAN_WEIGHTS)
                     with self.student_recorders:
-                        student(inputs, None, mode='tensor')
+                        out = student(inputs, None, mode='tensor')
+                    check_finite(out, "the student's output", _NAN_WEIGHTS)
+                self._check_finite_records()
                 self._check_records()
         finally:
             self.student_recorders.reset_data()
             self.teacher_recorders.reset_data()
+
+    def _check_finite_records(self) -> None:
+        for side, manager in (('student', self.student_recorders),
+                              ('teacher', self.teacher_recorders)):
+            for name, recorder in manager.recorders.items():
+                check_finite(recorder.data_buffer,
+                             f'{side} recorder {name!r}', _NAN_WEIGHTS)
 
     def _check_records(self) -> None:
         cache: Dict = {}
@@ -287,6 +302,13 @@ class ConfigurableDistiller(BaseModule):
                 sources[arg] = source
             check_pair_shapes(loss_name, self.distill_losses[loss_name],
                               kwargs, sources)
+
+
+_NAN_WEIGHTS = (
+    'The weights are probably not finite: check the checkpoint they load '
+    '(teacher_ckpt, pretrained, load_from), e.g. with '
+    'all(v.isfinite().all() for v in torch.load(path)["state_dict"].values()'
+    ' if v.is_floating_point()).')
 
 
 def _detach(data: Any) -> Any:

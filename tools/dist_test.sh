@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Test a checkpoint with torchrun on GPUS local processes (GPUs, or CPU
-# processes with --cfg-options env_cfg.dist_cfg.backend=gloo).
+# processes with --cfg-options env_cfg.dist_cfg.backend=gloo
+# env_cfg.dist_cfg.timeout=300: a hung peer then fails the others in 5
+# minutes instead of 30).
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py arguments...]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node;
 # PYTHON picks the interpreter (default: python on PATH).

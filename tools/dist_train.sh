@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Train with torchrun on GPUS local processes (GPUs, or CPU processes with
-# --cfg-options env_cfg.dist_cfg.backend=gloo).
+# --cfg-options env_cfg.dist_cfg.backend=gloo env_cfg.dist_cfg.timeout=300:
+# a hung peer then fails the others in 5 minutes instead of 30).
 # Usage: tools/dist_train.sh CONFIG GPUS [train.py arguments...]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node;
 # PYTHON picks the interpreter (default: python on PATH).

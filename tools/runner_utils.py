@@ -214,14 +214,15 @@ def cpu_process_group_kwargs(cfg: Config, launcher: str) -> dict:
             'torch.cuda.set_device) and none is available. To run on CPU, '
             'launch with torchrun (tools/dist_train.sh or tools/dist_test.sh'
             ', which pass --launcher pytorch) and --cfg-options '
-            'env_cfg.dist_cfg.backend=gloo.')
+            'env_cfg.dist_cfg.backend=gloo env_cfg.dist_cfg.timeout=300.')
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
     backend = dist_cfg.pop('backend', 'nccl')
     if backend != 'gloo':
         raise ValueError(
             f'env_cfg.dist_cfg.backend={backend!r} needs CUDA devices and '
             "none is available; only 'gloo' runs on CPU. Pass --cfg-options "
-            'env_cfg.dist_cfg.backend=gloo.')
+            'env_cfg.dist_cfg.backend=gloo env_cfg.dist_cfg.timeout=300 (a '
+            'hung peer then fails the others in 5 minutes, not 30).')
     init_backend = dist_cfg.pop('init_backend', 'torch')
     if init_backend != 'torch':
         raise ValueError(

@@ -82,5 +82,6 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=1))
 
-env_cfg = dict(dist_cfg=dict(backend='gloo'))
+# A peer that hangs (or dies) fails the others after 5 minutes, not 30.
+env_cfg = dict(dist_cfg=dict(backend='gloo', timeout=300))
 randomness = dict(seed=0)

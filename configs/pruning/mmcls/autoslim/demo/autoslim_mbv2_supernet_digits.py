@@ -86,5 +86,6 @@ default_hooks = dict(
         type='CheckpointHook', interval=5, max_keep_ckpts=1,
         save_last=True),
 )
-env_cfg = dict(dist_cfg=dict(backend='gloo'))
+# A peer that hangs (or dies) fails the others after 5 minutes, not 30.
+env_cfg = dict(dist_cfg=dict(backend='gloo', timeout=300))
 randomness = dict(seed=0)

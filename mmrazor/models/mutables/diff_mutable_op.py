@@ -151,11 +151,15 @@ class DiffMutableOP(ArchParamHolder, BaseMutable):
         Returns:
             str: The derived op.
         """
+        if self.is_fixed:
+            return self.choices[0]
         return argmax_name(self.arch_probs(), self.choices, exclude)
 
     def edge_strength(self, exclude: Sequence[str] = DEFAULT_EXCLUDE) -> float:
         """The largest probability among ops not in ``exclude``: how the
         paper ranks the incoming edges of a node."""
+        if self.is_fixed:
+            return 1.
         probs = self.arch_probs().detach()
         keep = [i for i, n in enumerate(self.choices) if n not in exclude]
         return float(probs[keep].max()) if keep else float(probs.max())

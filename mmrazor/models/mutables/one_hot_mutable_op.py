@@ -105,7 +105,18 @@ class OneHotMutableOP(ArchParamHolder, BaseMutable):
 
     def derive_choice(self, exclude: Sequence[str] = ()) -> str:
         """The most probable op (leaving out ``exclude``)."""
+        if self.is_fixed:
+            return self.choices[0]
         return argmax_name(self.arch_probs(), self.choices, exclude)
+
+    def edge_strength(self, exclude: Sequence[str] = ()) -> float:
+        """The largest probability among ops not in ``exclude`` (how a
+        route without a parameter ranks its edges)."""
+        if self.is_fixed:
+            return 1.
+        probs = self.arch_probs().detach()
+        keep = [i for i, n in enumerate(self.choices) if n not in exclude]
+        return float(probs[keep].max()) if keep else float(probs.max())
 
     def should_fix(self) -> bool:
         """Whether top1 - top2 probability reaches ``fix_threshold``."""

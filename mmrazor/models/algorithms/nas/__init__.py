@@ -2,6 +2,7 @@
 """Neural architecture search algorithms."""
 from .bignas import BigNAS
 from .darts import Darts
+from .dsnas import DSNAS
 from .spos import SPOS
 
-__all__ = ['BigNAS', 'Darts', 'SPOS']
+__all__ = ['BigNAS', 'Darts', 'DSNAS', 'SPOS']

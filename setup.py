@@ -155,10 +155,13 @@ if __name__ == '__main__':
         extras_require={
             'tests': read_requirements('tests'),
             'optional': read_requirements('optional'),
+            # PT2E quantization (torchao pinned beside torch 2.13.0)
+            'quant': read_requirements('quant'),
             # peer libraries the benchmarks measure against
             'benchmark': read_requirements('benchmark'),
             'all': read_requirements('tests') +
-            read_requirements('optional') + read_requirements('benchmark'),
+            read_requirements('optional') + read_requirements('benchmark') +
+            read_requirements('quant'),
         },
         classifiers=[
             'Programming Language :: Python :: 3',

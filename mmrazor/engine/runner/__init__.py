@@ -5,13 +5,20 @@ from .darts_loop import DartsEpochBasedTrainLoop, DartsIterBasedTrainLoop
 from .distill_val_loop import SingleTeacherDistillValLoop
 from .evolution_search_loop import EvolutionSearchLoop
 from .prune_val_loop import ItePruneValLoop
+from .quantization_loops import (
+    LSQEpochBasedLoop,
+    PTQLoop,
+    QATEpochBasedLoop,
+    QATValLoop,
+)
 from .subnet_val_loop import AutoSlimValLoop, SlimmableValLoop, SubnetValLoop
 from .utils import calibrate_bn_statistics
 
 __all__ = [
     'AutoSlimGreedySearchLoop', 'AutoSlimValLoop', 'DartsEpochBasedTrainLoop',
     'DartsIterBasedTrainLoop', 'EvolutionSearchLoop',
-    'ItePruneValLoop',
+    'ItePruneValLoop', 'LSQEpochBasedLoop', 'PTQLoop', 'QATEpochBasedLoop',
+    'QATValLoop',
     'SingleTeacherDistillValLoop', 'SlimmableValLoop', 'SubnetValLoop',
     'calibrate_bn_statistics'
 ]

@@ -16,6 +16,8 @@ from .pruning import (
     ItePruneAlgorithm,
     SlimmableNetwork,
 )
+from .quantization import *  # noqa: F401,F403
+from .quantization import __all__ as _quantization_all
 
 __all__ = [
     'AutoSlim', 'BaseAlgorithm', 'BigNAS', 'DAFLDataFreeDistillation',
@@ -23,4 +25,4 @@ __all__ = [
     'OverhaulFeatureDistillation', 'SelfDistill',
     'SingleTeacherDistill', 'SlimmableNetwork', 'SPOS', 'DCFF',
     'GroupFisherAlgorithm', 'ItePruneAlgorithm'
-]
+] + _quantization_all

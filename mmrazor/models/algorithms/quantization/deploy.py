@@ -1,0 +1,192 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""Deploy a converted PT2E model: x86 int8, QDQ ONNX, and checks of both.
+
+:meth:`MMArchitectureQuant.get_deploy_model` gives a converted graph:
+quantize/dequantize ops around int8 weights, computed in fp32 (it only
+simulates int8, and is slower than fp32). From it:
+
+- :func:`lower_to_x86` runs torchao's ``lower_pt2e_quantized_to_x86``
+  (seconds, no compiler): oneDNN int8 kernels in an FX graph, for one
+  batch size;
+- :func:`compile_int8` uses ``torch.compile`` with Inductor freezing (tens
+  of seconds per model and shape on 2 cores, needs a C++ compiler);
+- :func:`export_qdq_onnx` writes QDQ ONNX (``QuantizeLinear`` /
+  ``DequantizeLinear`` around float ops) that onnxruntime, OpenVINO and
+  TensorRT read; :func:`check_onnx` runs it in onnxruntime and
+  :func:`onnx_qdq_structure` checks that every conv/matmul reads
+  dequantized inputs (TensorRT's explicit quantization needs it).
+
+Every check compares against the model it came from with
+:func:`compare_outputs` (SQNR, top-1 agreement, largest difference).
+"""
+import contextlib
+import os
+from typing import Dict, Iterator, List, Sequence, Tuple
+
+import torch
+from torch.fx import GraphModule
+
+from mmrazor.utils.atomic_file import atomic_open
+from mmrazor.utils.torchao_import import import_pt2e
+
+from .sensitivity import sqnr
+
+#: ONNX ops that compute with weights or two activations.
+ONNX_COMPUTE_OPS = ('Conv', 'ConvTranspose', 'Gemm', 'MatMul')
+
+
+def compare_outputs(reference: torch.Tensor,
+                    output: torch.Tensor) -> Dict[str, float]:
+    """SQNR (dB), top-1 agreement (fraction) and largest difference of
+    two ``(N, classes)`` logits."""
+    reference = torch.as_tensor(reference).float()
+    output = torch.as_tensor(output).float()
+    if reference.shape != output.shape:
+        raise ValueError(f'compare_outputs: shapes differ: '
+                         f'{tuple(reference.shape)} vs {tuple(output.shape)}')
+    top1 = (reference.argmax(-1) == output.argmax(-1)).float().mean()
+    return dict(
+        sqnr=sqnr(reference, output),
+        top1_agreement=float(top1),
+        max_abs_diff=float((reference - output).abs().max()))
+
+
+@torch.no_grad()
+def lower_to_x86(converted: GraphModule,
+                 example_inputs: Tuple[torch.Tensor, ...]) -> GraphModule:
+    """Lower a converted graph to oneDNN int8 kernels (no compiler).
+
+    Args:
+        converted (GraphModule): From ``get_deploy_model()``.
+        example_inputs (tuple): Inputs of the batch size to run (the
+            lowered graph is specialised to their shapes).
+
+    Returns:
+        GraphModule: The lowered graph.
+    """
+    import_pt2e()
+    from torchao.quantization.pt2e.lowering import lower_pt2e_quantized_to_x86
+    return lower_pt2e_quantized_to_x86(converted, tuple(example_inputs))
+
+
+@contextlib.contextmanager
+def _inductor_freezing() -> Iterator[None]:
+    import torch._inductor.config as inductor_config
+    old = inductor_config.freezing
+    inductor_config.freezing = True
+    try:
+        yield
+    finally:
+        inductor_config.freezing = old
+
+
+def compile_int8(converted: GraphModule,
+                 example_inputs: Tuple[torch.Tensor, ...]) -> torch.nn.Module:
+    """``torch.compile`` a converted graph with Inductor freezing, and run
+    it once on ``example_inputs`` (the compilation happens there).
+
+    Returns:
+        nn.Module: The compiled module; call it under the same shapes.
+    """
+    with _inductor_freezing(), torch.no_grad():
+        compiled = torch.compile(converted)
+        compiled(*example_inputs)
+    return compiled
+
+
+def export_qdq_onnx(converted: GraphModule,
+                    example_inputs: Tuple[torch.Tensor, ...],
+                    path: str,
+                    dynamic_batch: bool = True) -> str:
+    """Write a converted graph as QDQ ONNX (``torch.onnx``, dynamo).
+
+    Args:
+        converted (GraphModule): From ``get_deploy_model()``.
+        example_inputs (tuple): Example inputs.
+        path (str): Destination ``.onnx`` (written atomically).
+        dynamic_batch (bool): Leave the batch dimension free. Defaults to
+            True.
+
+    Returns:
+        str: ``path``.
+    """
+    import onnx
+    dynamic_shapes = None
+    if dynamic_batch:
+        batch = torch.export.Dim('batch', min=1, max=1 << 16)
+        dynamic_shapes = tuple({0: batch} for _ in example_inputs)
+    with torch.no_grad():
+        program = torch.onnx.export(
+            converted,
+            tuple(example_inputs),
+            dynamo=True,
+            dynamic_shapes=dynamic_shapes,
+            verbose=False)
+    with atomic_open(path, 'wb', what='ONNX model') as f:
+        onnx.save_model(program.model_proto, f)
+    return path
+
+
+def run_onnx(path: str, inputs: torch.Tensor) -> torch.Tensor:
+    """Run an ONNX model in onnxruntime (CPU) on one input."""
+    import onnxruntime as ort
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    name = session.get_inputs()[0].name
+    return torch.from_numpy(session.run(None, {name: inputs.numpy()})[0])
+
+
+def check_onnx(path: str, converted: GraphModule,
+               inputs: torch.Tensor) -> Dict[str, float]:
+    """Compare onnxruntime's outputs of ``path`` with ``converted``'s."""
+    with torch.no_grad():
+        reference = converted(inputs)
+    return compare_outputs(reference, run_onnx(path, inputs))
+
+
+def onnx_qdq_structure(path: str) -> Dict[str, object]:
+    """Count Q/DQ nodes and list compute ops reading a non-dequantized
+    input (what TensorRT's explicit quantization cannot run in int8).
+
+    Returns:
+        dict: ``quantize`` and ``dequantize`` counts, ``compute`` (number of
+        ``Conv``/``Gemm``/``MatMul`` nodes) and ``float_inputs`` (list of
+        ``'node_name:input'`` fed by something else than a
+        ``DequantizeLinear``).
+    """
+    import onnx
+    model = onnx.load(path)
+    graph = model.graph
+    producers = {out: node for node in graph.node for out in node.output}
+    float_inputs: List[str] = []
+    compute = 0
+    for node in graph.node:
+        if node.op_type not in ONNX_COMPUTE_OPS:
+            continue
+        compute += 1
+        for inp in list(node.input)[:2]:
+            producer = producers.get(inp)
+            if producer is None or producer.op_type != 'DequantizeLinear':
+                float_inputs.append(f'{node.name}:{inp}')
+    ops = [node.op_type for node in graph.node]
+    return dict(
+        quantize=ops.count('QuantizeLinear'),
+        dequantize=ops.count('DequantizeLinear'),
+        compute=compute,
+        float_inputs=float_inputs)
+
+
+def save_int8_program(converted: GraphModule,
+                      example_inputs: Sequence[torch.Tensor],
+                      path: str) -> str:
+    """Save the converted graph as a ``torch.export`` program (``.pt2``),
+    loadable with ``torch.export.load`` (no pickle)."""
+    batch = torch.export.Dim('batch', min=1, max=1 << 16)
+    program = torch.export.export(
+        converted,
+        tuple(example_inputs),
+        dynamic_shapes=tuple({0: batch} for _ in example_inputs),
+        strict=True)
+    tmp = f'{path}.tmp{os.getpid()}'
+    torch.export.save(program, tmp)
+    os.replace(tmp, path)
+    return path

@@ -92,7 +92,7 @@ def test_weights_learn_from_the_loss_only():
     # the same sample in the reference: replay the indices
     torch.manual_seed(0)
     ref_optim = _optim(ref)
-    for (name, m), (_, r) in zip(algo.named_modules(), ref.named_modules()):
+    for m, r in zip(algo.modules(), ref.modules()):
         if hasattr(m, 'sampled_index') and m.sampled_index is not None:
             r.set_arch_param(None)
             r.current_choice = m.choices[m.sampled_index]

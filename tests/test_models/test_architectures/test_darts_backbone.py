@@ -124,3 +124,35 @@ def test_export_roundtrip_and_static_parity(tmp_path):
     assert torch.equal(static(x, mode='tensor'), fixed(x, mode='tensor'))
     dumped = export_fix_subnet(fixed)
     assert all(isinstance(v['chosen'], list) for v in dumped.values())
+
+
+class _Logits(torch.nn.Module):
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x, mode='tensor')
+
+
+def test_static_subnet_runs_in_onnxruntime(tmp_path):
+    onnx = pytest.importorskip('onnx')
+    ort = pytest.importorskip('onnxruntime')
+    torch.manual_seed(0)
+    cfg = tiny_darts_classifier(num_layers=3, num_nodes=3)
+    model = MODELS.build(cfg)
+    mutator = NasMutator()
+    mutator.prepare_from_supernet(model)
+    subnet = {k: dict(chosen=v) for k, v in mutator.derive_choices().items()}
+    load_fix_subnet(model, subnet)
+    static = export_static_model(model).eval()
+    x = torch.randn(2, 3, 16, 16)
+    path = str(tmp_path / 'darts.onnx')
+    torch.onnx.export(_Logits(static).eval(), (x, ), path, dynamo=False)
+    onnx.checker.check_model(onnx.load(path))
+    sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    (out, ) = sess.run(None, {sess.get_inputs()[0].name: x.numpy()})
+    with torch.no_grad():
+        ref = static(x, mode='tensor').numpy()
+    assert abs(out - ref).max() <= 1e-4

@@ -250,8 +250,8 @@ class GumbelChoiceRoute(_RouteMixin, ArchParamHolder, BaseMutable):
     Each forward draws ``gumbel_softmax(alpha, tau, hard)``: with ``hard``
     one edge is run (the others have probability 0 and are skipped) while
     the gradient flows as for the soft sample. Lower ``tau`` during
-    training with :meth:`set_temperature` (see
-    :class:`~mmrazor.engine.hooks.GumbelTemperatureHook`).
+    training with :meth:`set_temperature` (no schedule hook exists yet:
+    call it from a custom hook).
 
     Args:
         edges (nn.ModuleDict): The edges, in input order.

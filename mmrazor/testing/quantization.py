@@ -52,8 +52,14 @@ TINY_RESNET = dict(
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         to_rgb=True),
+    # zero_init_residual off: zero BN weights make QAT's conv-bn folding
+    # divide by zero on a randomly initialised model
     backbone=dict(
-        type='mmcls.ResNet', depth=18, stem_channels=8, base_channels=8),
+        type='mmcls.ResNet',
+        depth=18,
+        stem_channels=8,
+        base_channels=8,
+        zero_init_residual=False),
     neck=dict(type='mmcls.GlobalAveragePooling'),
     head=dict(
         type='mmcls.LinearClsHead',

@@ -99,6 +99,8 @@ class MMArchitectureQuant(BaseAlgorithm):
                 float_checkpoint,
                 map_location='cpu',
                 revise_keys=[(r'^module\.', ''), (r'^architecture\.', '')])
+            # the runner's init_weights() must not overwrite these weights
+            self.architecture._is_init = True
         self.float_checkpoint = float_checkpoint
         self.quantizer = build_component(quantizer, BaseQuantizer,
                                          'quantizer', name)
@@ -116,6 +118,29 @@ class MMArchitectureQuant(BaseAlgorithm):
         # the exported graph's mode (its ops, not module flags)
         self._graph_training = True
         self._bn_frozen = False
+
+    def init_weights(self) -> None:
+        """Initialise the architecture (unless ``float_checkpoint`` was
+        loaded), then warn about batch norms whose weight is exactly 0.
+
+        Quantization-aware conv + bn folding divides by ``weight / std``:
+        a zero weight (e.g. mmcls's ``zero_init_residual`` on a randomly
+        initialised ResNet) gives NaN outputs.
+        """
+        super().init_weights()
+        zero = [
+            name for name, m in self.architecture.named_modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm)
+            and m.weight is not None and bool((m.weight == 0).any())
+        ]
+        if zero:
+            print_log(
+                f'{type(self).__name__}: batch norms with zero weights '
+                f'({zero[:4]}{"..." if len(zero) > 4 else ""}) make the '
+                'quantized conv + bn folding divide by zero (NaN). Quantize '
+                'a trained float model (float_checkpoint), or initialise '
+                'without zero weights (e.g. zero_init_residual=False).',
+                logger='current', level=30)
 
     # ----------------------------------------------------------- modes
     def train(self, mode: bool = True) -> 'MMArchitectureQuant':

@@ -9,7 +9,8 @@ import pytest
 import torch
 from mmcls.structures import ClsDataSample
 
-pytest.importorskip('torchao')
+# skipped without torchao (imported quietly through mmrazor)
+pytest.importorskip('mmrazor.models.fake_quants.learnable_fake_quantize')
 
 from mmrazor.models.algorithms.quantization import _pt2e  # noqa: E402
 from mmrazor.models.algorithms.quantization.deploy import compare_outputs  # noqa: E402
@@ -185,3 +186,26 @@ def test_import_without_torchao():
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert 'pip install "mmrazor[quant]"' in out.stdout
+
+
+def test_lsq_every_step_size_gets_a_gradient():
+    from mmrazor.models.fake_quants import (
+        LearnableFakeQuantize,
+        enable_param_learning,
+        enable_static_estimate,
+    )
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_quant_cfg('OpenVINOQuantizer', lsq=True))
+    model.train()
+    x = torch.randn(4, 3, 32, 32)
+    model.apply(enable_static_estimate)
+    with torch.no_grad():
+        model(x)
+    model.apply(enable_param_learning)
+    model(x, samples(4), mode='loss')['loss'].backward()
+    lsq = [m for m in model.quant_modules()
+           if isinstance(m, LearnableFakeQuantize)]
+    assert len(lsq) == len(model.quant_modules()) > 20
+    for m in lsq:
+        assert m.scale.grad is not None and torch.isfinite(m.scale.grad).all()
+        assert m.scale.grad.abs().sum() > 0

@@ -110,7 +110,6 @@ def export_qdq_onnx(converted: GraphModule,
     Returns:
         str: ``path``.
     """
-    import onnx
     dynamic_shapes = None
     if dynamic_batch:
         batch = torch.export.Dim('batch', min=1, max=1 << 16)
@@ -123,7 +122,7 @@ def export_qdq_onnx(converted: GraphModule,
             dynamic_shapes=dynamic_shapes,
             verbose=False)
     with atomic_open(path, 'wb', what='ONNX model') as f:
-        onnx.save_model(program.model_proto, f)
+        f.write(program.model_proto.SerializeToString())
     return path
 
 

@@ -5,11 +5,13 @@ from .default_hooks import DEFAULT_HOOKS, add_default_hooks
 from .dump_subnet_hook import DumpSubnetHook
 from .estimate_resources_hook import EstimateResourcesHook
 from .nonfinite_loss_hook import NonFiniteLossHook
+from .pruning_hooks import PruningStructureHook, ResourceInfoHook
 from .random_state_hook import RandomStateHook
 from .stop_distillation_hook import StopDistillHook
 
 __all__ = [
     'DEFAULT_HOOKS', 'DumpSubnetHook', 'EstimateResourcesHook',
-    'NonFiniteLossHook', 'RandomStateHook', 'StopDistillHook',
+    'NonFiniteLossHook', 'PruningStructureHook', 'RandomStateHook',
+    'ResourceInfoHook', 'StopDistillHook',
     'add_default_hooks'
 ]

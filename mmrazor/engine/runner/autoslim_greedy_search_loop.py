@@ -133,8 +133,14 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
         return False
 
     def run(self) -> None:
-        """Run the greedy search and write one subnet per target."""
-        self.runner.call_hook('before_train')
+        """Run the greedy search and write one subnet per target.
+
+        The loop serves as ``train_cfg`` or, as in the original MMRazor's
+        search config, as ``test_cfg`` (run by ``tools/test.py``); the
+        hooks of that stage are called.
+        """
+        stage = 'train' if self.runner.train_loop is self else 'test'
+        self.runner.call_hook(f'before_{stage}')
         indices = {k: len(v) - 1 for k, v in self.choices.items()}
         if self._check_work_dir():
             state = read_data_file(self._state_path(), 'greedy search state')
@@ -173,7 +179,7 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
                 f'{flops:.3f}')
             self._save_reached(flops)
             self._save_state(indices)
-        self.runner.call_hook('after_train')
+        self.runner.call_hook(f'after_{stage}')
 
     def _all_reached(self) -> bool:
         return all(str(t) in self.results for t in self.target_flops)

@@ -10,6 +10,10 @@ from mmrazor.registry import LOOPS
 
 from .utils import unwrap
 
+# The original MMRazor's loop of self-distillation (BYOT) configs validates
+# the student alone: mmengine's ValLoop does that.
+LOOPS.register_module(name='SelfDistillValLoop', module=ValLoop)
+
 
 @LOOPS.register_module()
 class SingleTeacherDistillValLoop(ValLoop):

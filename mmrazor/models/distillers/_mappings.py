@@ -10,9 +10,11 @@
 """
 import difflib
 import inspect
+import logging
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
+from mmengine.logging import print_log
 from torch import nn
 
 from ..losses import AngleWiseRKD, ATLoss, DistanceWiseRKD, PKDLoss
@@ -43,8 +45,14 @@ DELIVERY_SHORT_TYPES: Dict[str, str] = {
 #: call differently: ``{original name: our name}``. Used only when the
 #: loss's ``forward`` lacks the original name and has ours (DKDLoss and WSLD
 #: take ``data_samples``, a label tensor or data samples, where the original
-#: took ``gt_labels``).
-LOSS_ARG_RENAMES: Dict[str, str] = {'gt_labels': 'data_samples'}
+#: took ``gt_labels``; DISTLoss takes ``logits_S``/``logits_T``).
+LOSS_ARG_RENAMES: Dict[str, str] = {
+    'gt_labels': 'data_samples',
+    # the original's group-fisher distillation fine-tune config maps DIST's
+    # logits under the names of the logit losses (its DISTLoss refused them)
+    'preds_S': 'logits_S',
+    'preds_T': 'logits_T',
+}
 
 #: Keys of one mapping entry; ``recorder`` and ``from_student`` are
 #: required.
@@ -121,7 +129,9 @@ def check_loss_forward_mappings(
         connectors: Sequence[str]) -> Dict[str, Dict[str, Dict]]:
     """Check the mappings and return them normalised.
 
-    Every loss must have a mapping, every mapping a loss; every entry must
+    Every mapping must have a loss (a loss without a mapping is never
+    computed, with a warning: the original MMRazor's factor-transfer
+    config keeps its pretrain-stage loss that way); every entry must
     name a recorder of its side and an existing connector, and map an
     argument that ``forward`` accepts; every required argument must be
     mapped. Original argument names are renamed through
@@ -141,10 +151,11 @@ def check_loss_forward_mappings(
             f'{_close(name, losses)}')
     unmapped = [name for name in losses if name not in mappings]
     if unmapped:
-        raise ValueError(
-            f'distill_losses[{unmapped[0]!r}] has no entry in '
-            f'loss_forward_mappings, so it would never be computed; map its '
-            f'arguments or remove it. Mapped losses: {sorted(mappings)}.')
+        print_log(
+            f'distill_losses {unmapped} have no entry in '
+            'loss_forward_mappings: they are never computed (map their '
+            f'arguments or remove them). Mapped losses: {sorted(mappings)}.',
+            logger='current', level=logging.WARNING)
     sides = {True: ('student', list(student_recorders)),
              False: ('teacher', list(teacher_recorders))}
     out: Dict[str, Dict[str, Dict]] = {}
@@ -234,6 +245,43 @@ def _pairs(s: Any, t: Any) -> List[Tuple[torch.Tensor, torch.Tensor]]:
             and len(s) == len(t)):
         return [p for a, b in zip(s, t) for p in _pairs(a, b)]
     return []
+
+
+def _squeezed(shape: torch.Size) -> torch.Size:
+    """``shape`` without its trailing size-1 dims (the batch dim kept)."""
+    dims = list(shape)
+    while len(dims) > 1 and dims[-1] == 1:
+        dims.pop()
+    return torch.Size(dims)
+
+
+def align_pairs(kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """Reshape the tensor pairs of :data:`SHAPE_PAIRS` whose shapes differ
+    only by trailing size-1 dims, e.g. a pooled ``(N, C, 1, 1)`` record
+    and a flattened ``(N, C)`` one, to the shape with fewer dims.
+
+    The original MMRazor's BYOT config pairs such records; there the loss
+    broadcast them into an ``(N, C, N, C)`` difference. Any other pair is
+    left as it is.
+
+    Args:
+        kwargs (dict): The forward arguments of one loss.
+
+    Returns:
+        dict: The arguments, aligned (a new dict).
+    """
+    kwargs = dict(kwargs)
+    for s_arg, t_arg in SHAPE_PAIRS:
+        s, t = kwargs.get(s_arg), kwargs.get(t_arg)
+        if not (isinstance(s, torch.Tensor) and isinstance(t, torch.Tensor)):
+            continue
+        if s.shape == t.shape or _squeezed(s.shape) != _squeezed(t.shape):
+            continue
+        if s.dim() > t.dim():
+            kwargs[s_arg] = s.reshape(t.shape)
+        else:
+            kwargs[t_arg] = t.reshape(s.shape)
+    return kwargs
 
 
 def check_pair_shapes(loss_name: str, loss: nn.Module, kwargs: Dict[str, Any],

@@ -13,6 +13,7 @@ from ..task_modules import DistillDeliveryManager, RecorderManager
 from ._mappings import (
     DELIVERY_SHORT_TYPES,
     RECORDER_SHORT_TYPES,
+    align_pairs,
     check_finite,
     check_loss_forward_mappings,
     check_pair_shapes,
@@ -151,6 +152,38 @@ class ConfigurableDistiller(BaseModule):
             list(self.student_recorders.recorders),
             list(self.teacher_recorders.recorders), list(self.connectors))
         self.detach_teacher_records = detach_teacher_records
+        self._detached_before_connector = self._train_teacher_connectors()
+
+    def _train_teacher_connectors(self) -> Dict[str, set]:
+        """Let teacher-side connectors with parameters train.
+
+        A loss with ``teacher_detach`` detaches its teacher argument; when
+        that argument is the output of a trainable connector (the
+        factor-transfer ``Paraphraser`` learns from its reconstruction
+        loss), the connector would never learn. For such a loss the detach
+        moves before the connectors: its teacher records are detached as
+        they are read, and the loss itself no longer detaches. The teacher
+        still gets no gradient from it.
+
+        Returns:
+            dict: ``{loss name: its teacher arguments}`` whose records are
+            detached as they are read.
+        """
+        moved = {}
+        for loss_name, mapping in self.loss_forward_mappings.items():
+            loss = self.distill_losses[loss_name]
+            teacher_args = {arg for arg, e in mapping.items()
+                            if not e['from_student']}
+            trainable = any(
+                p.requires_grad
+                for arg in teacher_args
+                if mapping[arg]['connector'] is not None
+                for p in self.connectors[mapping[arg]['connector']]
+                .parameters())
+            if trainable and getattr(loss, 'teacher_detach', False):
+                loss.teacher_detach = False
+                moved[loss_name] = teacher_args
+        return moved
 
     def prepare_from_student(self, student: nn.Module) -> None:
         """Install the student recorders on ``student``."""
@@ -171,17 +204,22 @@ class ConfigurableDistiller(BaseModule):
                    data_idx: Optional[int] = None,
                    connector: Optional[str] = None,
                    connector_idx: Optional[int] = None,
-                   _cache: Optional[Dict] = None) -> Any:
+                   _cache: Optional[Dict] = None,
+                   _detach_record: bool = False) -> Any:
         """Return one mapping entry's value: the record, connected.
 
         Args are the keys of a mapping entry (see the class docstring);
-        ``_cache`` shares connector outputs between entries of one step.
+        ``_cache`` shares connector outputs between entries of one step;
+        ``_detach_record`` detaches the record before the connector.
         """
         manager = (self.student_recorders
                    if from_student else self.teacher_recorders)
         data = manager.get_record_data(recorder, record_idx, data_idx)
+        if _detach_record:
+            data = _detach(data)
         if connector is not None:
-            key = (from_student, recorder, record_idx, data_idx, connector)
+            key = (from_student, recorder, record_idx, data_idx, connector,
+                   _detach_record)
             if _cache is not None and key in _cache:
                 data = _cache[key]
             else:
@@ -203,8 +241,11 @@ class ConfigurableDistiller(BaseModule):
         cache: Dict = {}
         losses = {}
         for loss_name, mapping in self.loss_forward_mappings.items():
-            kwargs = {arg: self.get_record(**entry, _cache=cache)
-                      for arg, entry in mapping.items()}
+            detached = self._detached_before_connector.get(loss_name, ())
+            kwargs = align_pairs({
+                arg: self.get_record(**entry, _cache=cache,
+                                     _detach_record=arg in detached)
+                for arg, entry in mapping.items()})
             try:
                 losses[loss_name] = self.distill_losses[loss_name](**kwargs)
             except (TypeError, AttributeError, ValueError,
@@ -301,7 +342,7 @@ class ConfigurableDistiller(BaseModule):
                         f'{describe_shape(raw.data_buffer[0])}: {e}') from e
                 sources[arg] = source
             check_pair_shapes(loss_name, self.distill_losses[loss_name],
-                              kwargs, sources)
+                              align_pairs(kwargs), sources)
 
 
 _NAN_WEIGHTS = (

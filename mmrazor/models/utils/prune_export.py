@@ -220,8 +220,8 @@ def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
 @MODELS.register_module()
 def GroupFisherSubModel(algorithm: Union[Dict, nn.Module],
                         divisor: int = 1,
-                        data_preprocessor: Optional[Dict] = None
-                        ) -> nn.Module:
+                        data_preprocessor: Optional[Dict] = None,
+                        **kwargs: Any) -> nn.Module:
     """The static pruned model of a pruning checkpoint, for fine-tuning.
 
     Builds the pruning ``algorithm`` (``GroupFisherAlgorithm``,
@@ -241,10 +241,17 @@ def GroupFisherSubModel(algorithm: Union[Dict, nn.Module],
         data_preprocessor (dict, optional): The runner's top-level
             ``data_preprocessor``; given to the algorithm config when it has
             none.
+        **kwargs: Ignored, with a warning (the original accepted any key;
+            its distillation fine-tune config passes ``_delete_``, which
+            mmengine leaves in a dict that is not merged into a base).
 
     Returns:
         nn.Module: The static pruned architecture.
     """
+    ignored = sorted(k for k in kwargs if k != '_delete_')
+    if ignored:
+        print_log(f'GroupFisherSubModel ignores the keys {ignored}',
+                  logger='current', level=logging.WARNING)
     if divisor != 1:
         raise ValueError('GroupFisherSubModel: only divisor=1 is supported '
                          f'(the checkpoint fixes the counts), got {divisor!r}')

@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor.registry import MODELS, in_mmrazor_scope
 
@@ -51,6 +52,13 @@ class AutoSlim(BaseAlgorithm):
         distiller (dict): A ``ConfigurableDistiller`` config whose teacher
             and student recorders name the same layer (e.g. ``head.fc``).
         num_samples (int): Random widths per step. Defaults to 2.
+        num_random_samples (int, optional): The original MMRazor's name of
+            ``num_samples`` (BigNAS's name); give one of the two. Defaults
+            to None.
+        bn_training_mode (bool): Keep the batch norms in training mode in
+            evaluation too, so that each width is evaluated with the
+            statistics of its own batch (the original's way to search
+            without recalibration). Defaults to False.
         data_preprocessor (dict | nn.Module, optional): Batch preprocessor.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -60,9 +68,18 @@ class AutoSlim(BaseAlgorithm):
                  distiller: Dict,
                  mutator: Union[ChannelMutator, Dict] = _DEFAULT_MUTATOR,
                  num_samples: int = 2,
+                 num_random_samples: Optional[int] = None,
+                 bn_training_mode: bool = False,
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(architecture, data_preprocessor, init_cfg)
+        if num_random_samples is not None:
+            if num_samples not in (2, num_random_samples):
+                raise ValueError(
+                    'AutoSlim: `num_random_samples` is another name of '
+                    f'`num_samples`; got both ({num_random_samples!r} and '
+                    f'{num_samples!r}): give one')
+            num_samples = num_random_samples
         if not isinstance(num_samples, int) or num_samples < 0:
             raise ValueError('AutoSlim: `num_samples` must be an int >= 0, '
                              f'but got {num_samples!r}')
@@ -78,6 +95,17 @@ class AutoSlim(BaseAlgorithm):
         self.distiller = build_inplace_distiller(distiller,
                                                  self.architecture)
         self.num_samples = num_samples
+        self.bn_training_mode = bool(bn_training_mode)
+
+    def train(self, mode: bool = True) -> 'AutoSlim':
+        """Set the mode; with ``bn_training_mode`` the batch norms stay in
+        training mode."""
+        super().train(mode)
+        if getattr(self, 'bn_training_mode', False):
+            for module in self.architecture.modules():
+                if isinstance(module, _BatchNorm):
+                    module.train(True)
+        return self
 
     def loss(self,
              inputs: torch.Tensor,

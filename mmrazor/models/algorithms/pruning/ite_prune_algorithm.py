@@ -11,6 +11,7 @@ from mmengine.structures import BaseDataElement
 from mmrazor.registry import MODELS, in_mmrazor_scope
 
 from ...mutators import ChannelMutator
+from ...utils.sub_model import resolve_cfg_path
 from ..base import BaseAlgorithm, LossResults, build_component
 from ._structure import (
     Choice,
@@ -60,7 +61,8 @@ class ItePruneAlgorithm(BaseAlgorithm):
 
     Args:
         architecture (dict | BaseModel): The model to prune, e.g. an mmcls
-            ``ImageClassifier``.
+            ``ImageClassifier``, or ``dict(cfg_path='mmcls::...',
+            pretrained=False)``, the ``model`` of another package's config.
         mutator_cfg (dict | ChannelMutator): The channel mutator. Defaults to
             a ``ChannelMutator`` of ratio-mode ``L1MutableChannelUnit``.
         target_pruning_ratio (dict | str, optional): ``{unit name: choice}``
@@ -95,6 +97,8 @@ class ItePruneAlgorithm(BaseAlgorithm):
                  by_epoch: Optional[bool] = None,
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
                  init_cfg: Optional[Dict] = None) -> None:
+        architecture = resolve_cfg_path(architecture, 'architecture',
+                                        type(self).__name__)
         super().__init__(architecture, data_preprocessor, init_cfg)
         name = type(self).__name__
         self.step_freq = _positive_int(step_freq, 'step_freq', name)

@@ -43,6 +43,36 @@ def _widths(subnet: Dict[str, Dict]) -> Dict[str, int]:
     return widths
 
 
+def _subnets_from_units(units: Dict[str, Dict]) -> List[Dict[str, int]]:
+    """The subnets of units that list their widths: the original MMRazor's
+    ``SlimmableChannelUnit`` configs, where ``init_args.candidate_choices``
+    of every unit has one entry per subnet (subnet ``i`` takes entry ``i``
+    of each unit)."""
+    counts = {}
+    for name, cfg in units.items():
+        choices = dict(cfg.get('init_args', {})).get('candidate_choices')
+        if not isinstance(choices, (list, tuple)) or not choices:
+            raise ValueError(
+                f'SlimmableNetwork: without `channel_cfg_paths`, every unit '
+                f"of the mutator's channel_unit_cfg.units needs "
+                f'init_args.candidate_choices (one width per subnet), but '
+                f'unit {name!r} has {cfg!r}')
+        counts[name] = len(choices)
+    if len(set(counts.values())) != 1:
+        raise ValueError(
+            'SlimmableNetwork: every unit must list as many '
+            f'candidate_choices as there are subnets, but got {counts}')
+    subnets = []
+    for i in range(next(iter(counts.values()))):
+        subnet = {}
+        for name, cfg in units.items():
+            args = dict(cfg['init_args'])
+            subnet[name] = dict(init_args=args,
+                                choice=args['candidate_choices'][i])
+        subnets.append(_widths(subnet))
+    return subnets
+
+
 @MODELS.register_module()
 class SlimmableNetwork(BaseAlgorithm):
     """Train a network at the widths of a few subnets, sharing weights.
@@ -56,8 +86,12 @@ class SlimmableNetwork(BaseAlgorithm):
 
     Args:
         architecture (dict | BaseModel): The network.
-        channel_cfg_paths (str | dict | list): Subnets in the units format
-            (paths to yaml/json files or dicts).
+        channel_cfg_paths (str | dict | list, optional): Subnets in the
+            units format (paths to yaml/json files or dicts). Defaults to
+            None: the subnets are those of the mutator's
+            ``channel_unit_cfg.units`` (a dict or a json/yaml file), whose
+            ``init_args.candidate_choices`` list one width per subnet (the
+            original MMRazor's form).
         mutator (dict): A channel mutator config; its unit type must be
             ``SlimmableChannelUnit``. Defaults to a ``ChannelAnalyzer``.
         deploy_index (int): Index of the only subnet used; -1 uses all.
@@ -68,25 +102,36 @@ class SlimmableNetwork(BaseAlgorithm):
 
     def __init__(self,
                  architecture: Union[BaseModel, Dict],
-                 channel_cfg_paths: Union[str, Dict, List],
+                 channel_cfg_paths: Union[str, Dict, List, None] = None,
                  mutator: Dict = _DEFAULT_MUTATOR,
                  deploy_index: int = -1,
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(architecture, data_preprocessor, init_cfg)
-        if not isinstance(channel_cfg_paths, (list, tuple)):
-            channel_cfg_paths = [channel_cfg_paths]
-        if not channel_cfg_paths:
-            raise ValueError('SlimmableNetwork: `channel_cfg_paths` is empty')
-        subnets = [_widths(_load_units(p)) for p in channel_cfg_paths]
-        if not -1 <= deploy_index < len(subnets):
-            raise ValueError(
-                f'SlimmableNetwork: deploy_index {deploy_index} is out of '
-                f'range for {len(subnets)} subnets (use -1 for all)')
         if not isinstance(mutator, dict):
             raise TypeError('SlimmableNetwork: give `mutator` as a config '
                             'dict; the widths of its units come from '
                             '`channel_cfg_paths`')
+        if channel_cfg_paths is None:
+            units = _load_units(
+                dict(mutator.get('channel_unit_cfg', {})).get('units'))
+            if not units:
+                raise ValueError(
+                    'SlimmableNetwork: give the subnets in '
+                    "`channel_cfg_paths` or in the mutator's "
+                    'channel_unit_cfg.units')
+            subnets = _subnets_from_units(units)
+        else:
+            if not isinstance(channel_cfg_paths, (list, tuple)):
+                channel_cfg_paths = [channel_cfg_paths]
+            if not channel_cfg_paths:
+                raise ValueError(
+                    'SlimmableNetwork: `channel_cfg_paths` is empty')
+            subnets = [_widths(_load_units(p)) for p in channel_cfg_paths]
+        if not -1 <= deploy_index < len(subnets):
+            raise ValueError(
+                f'SlimmableNetwork: deploy_index {deploy_index} is out of '
+                f'range for {len(subnets)} subnets (use -1 for all)')
         self.mutator = self._build_mutator(mutator, subnets)
         self.subnets: List[Dict[str, Any]] = [
             {k: v for k, v in s.items() if k in self.mutator.choices}

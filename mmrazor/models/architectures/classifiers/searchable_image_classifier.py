@@ -20,7 +20,9 @@ class SearchableImageClassifier(ImageClassifier):
     ``input_resizer_cfg`` adds an input resizer: ``input_resizer`` (a
     :class:`DynamicInputResizer` config) and ``mutable_shape`` (a
     ``OneShotMutableValue`` of ``[height, width]`` choices, aliased
-    ``'input_shape'`` unless it names an alias). :meth:`extract_feat`
+    ``'input_shape'`` unless it names an alias); the original MMRazor's
+    ``dict(input_sizes=[[h, w], ...])`` is accepted too and builds the
+    same, without a default size. :meth:`extract_feat`
     resizes every batch to the chosen size before the backbone, in training
     and evaluation alike. ``connect_head`` maps head methods to model
     attributes: with
@@ -63,6 +65,8 @@ class SearchableImageClassifier(ImageClassifier):
 
     @staticmethod
     def _build_input_resizer(cfg: Dict) -> DynamicInputResizer:
+        if isinstance(cfg, dict) and 'input_sizes' in cfg:
+            cfg = _from_input_sizes(cfg)
         keys = ('input_resizer', 'mutable_shape')
         if not isinstance(cfg, dict) or sorted(cfg) != sorted(keys):
             raise ValueError(
@@ -113,3 +117,23 @@ class SearchableImageClassifier(ImageClassifier):
         if self.input_resizer is not None:
             inputs = self.input_resizer(inputs)
         return super().extract_feat(inputs, stage)
+
+
+def _from_input_sizes(cfg: Dict) -> Dict:
+    """``input_resizer_cfg`` from the original MMRazor's form,
+    ``dict(input_sizes=[[h, w], ...], alias='input_shape')``."""
+    extra = sorted(set(cfg) - {'input_sizes', 'alias'})
+    sizes = cfg['input_sizes']
+    if extra or not isinstance(sizes, (list, tuple)) or not sizes or \
+            not all(isinstance(s, (list, tuple)) and len(s) == 2
+                    for s in sizes):
+        raise ValueError(
+            'SearchableImageClassifier: `input_resizer_cfg` with '
+            '`input_sizes` takes a list of [height, width] and an optional '
+            f'`alias`, but got {cfg!r}')
+    return dict(
+        input_resizer=dict(type='DynamicInputResizer'),
+        mutable_shape=dict(
+            type='OneShotMutableValue',
+            value_list=[list(s) for s in sizes],
+            alias=cfg.get('alias', 'input_shape')))

@@ -42,8 +42,9 @@ arch_setting = dict(
     ])
 
 # The input resolution is searched too: SearchableImageClassifier resizes
-# every batch to the chosen size before the backbone.
-_INPUT_MUTABLE = dict(
+# every batch to the chosen size before the backbone. (The name is the one
+# the original MMRazor's BigNAS configs read from this base.)
+input_resizer_cfg = dict(
     input_resizer=dict(type='DynamicInputResizer'),
     mutable_shape=dict(
         type='OneShotMutableValue',

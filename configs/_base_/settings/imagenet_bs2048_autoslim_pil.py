@@ -4,7 +4,9 @@ _base_ = ['./imagenet_bs2048_autoslim.py']
 train_pipeline = [
     dict(type='mmcls.LoadImageFromFile'),
     dict(type='mmcls.RandomResizedCrop', scale=224, backend='pillow'),
-    dict(type='mmcls.ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4),
+    dict(
+        type='mmcls.ColorJitter', brightness=0.4, contrast=0.4,
+        saturation=0.4),
     dict(type='mmcls.RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='mmcls.PackClsInputs'),
 ]

@@ -15,7 +15,9 @@ import mmrazor  # noqa: F401  (first: dependency check, checkpoint loader)
 # isort: on
 import argparse
 import os.path as osp
+import sys
 
+from cli_checks import check_data, config_path
 from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
@@ -27,6 +29,7 @@ from runner_utils import (
     setup_distributed,
 )
 
+from mmrazor.third_party_warnings import quiet_third_party_logs
 from mmrazor.utils import register_all_modules
 from mmrazor.utils.weights_fit import set_min_loaded_ratio
 
@@ -124,13 +127,22 @@ def main(argv=None) -> dict:
     if args.allow_partial_load:
         set_min_loaded_ratio(0)
     register_all_modules(False)
-    cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
+    try:
+        cfg = Config.fromfile(config_path(args.config))
+        cfg = merge_args(cfg, args)
+        check_data(cfg, ('test', ))
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f'error: {error.args[0] if error.args else error}')
     runner = Runner.from_cfg(cfg)
+    quiet_third_party_logs(runner.logger)
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    return runner.test()
+    metrics = runner.test()
+    # The config's log_level may hide the runner's own metrics line.
+    print('metrics: ' + ', '.join(f'{k}: {v:.4f}' if isinstance(
+        v, float) else f'{k}: {v}' for k, v in (metrics or {}).items()))
+    return metrics
 
 
 if __name__ == '__main__':

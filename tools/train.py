@@ -25,7 +25,14 @@ import argparse
 import sys
 import warnings
 
-from mmengine.config import Config, DictAction
+from cli_checks import (
+    CfgOptionsAction,
+    check_cfg_options,
+    check_data,
+    check_load_from,
+    config_path,
+)
+from mmengine.config import Config
 from mmengine.runner import Runner, find_latest_checkpoint
 from runner_utils import (
     LAUNCHERS,
@@ -39,6 +46,8 @@ from runner_utils import (
 )
 
 from mmrazor.engine import add_default_hooks
+from mmrazor.testing.smoke import smoke_config
+from mmrazor.third_party_warnings import quiet_third_party_logs
 from mmrazor.utils import register_all_modules
 from mmrazor.utils.weights_fit import set_min_loaded_ratio
 
@@ -86,10 +95,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override settings of the config, as key=value pairs merged '
         'into it, e.g. train_cfg.max_iters=10 or key="[a,b]" for a list; '
-        'no white space is allowed')
+        'no white space is allowed; a key that looks like a typo of an '
+        'existing one is refused')
+    parser.add_argument(
+        '--allow-new-keys',
+        action='store_true',
+        help='let --cfg-options add keys close to existing ones')
+    parser.add_argument(
+        '--fake-data',
+        action='store_true',
+        help='check the config on random images instead of its data set: '
+        'downloads and checkpoints dropped, 64x64 inputs, 2 iterations '
+        '(searches: 2 candidates)')
     parser.add_argument(
         '--launcher',
         choices=LAUNCHERS,
@@ -182,13 +202,24 @@ def main(argv=None) -> None:
     if args.allow_partial_load:
         set_min_loaded_ratio(0)
     register_all_modules(False)
-    cfg = Config.fromfile(args.config)
     try:
+        cfg = Config.fromfile(config_path(args.config))
+        check_cfg_options(cfg, args.cfg_options, args.allow_new_keys)
         cfg = merge_args(cfg, args)
-    except (FileExistsError, FileNotFoundError, ValueError) as error:
-        sys.exit(f'error: {error}')
+        if args.fake_data:
+            log_level = cfg.get('log_level', 'INFO')
+            cfg, mode = smoke_config(cfg, cfg.work_dir)
+            cfg.log_level = log_level
+        else:
+            mode = 'train'
+            check_load_from(cfg)
+            check_data(cfg, ('train', 'val'))
+    except (FileExistsError, FileNotFoundError, KeyError,
+            ValueError) as error:
+        sys.exit(f'error: {error.args[0] if error.args else error}')
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    quiet_third_party_logs(runner.logger)
+    getattr(runner, mode)()
 
 
 if __name__ == '__main__':

@@ -1,0 +1,35 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""CLI mistakes give one message that names them, and no traceback."""
+from .conftest import SUPERNET_CFG, TOOLS, run_tool
+
+TRAIN = TOOLS / 'train.py'
+
+
+def _fails(args, tmp_path):
+    proc = run_tool([TRAIN, *args, '--work-dir', tmp_path / 'w'],
+                    check=False)
+    assert proc.returncode != 0
+    assert 'Traceback' not in proc.stdout
+    assert not (tmp_path / 'w').exists()
+    return proc.stdout
+
+
+def test_config_typo_suggests(tmp_path):
+    typo = str(SUPERNET_CFG).replace('supernet', 'supernt')
+    out = _fails([typo], tmp_path)
+    assert 'does not exist. Did you mean' in out
+    assert 'spos_shufflenet_supernet_8xb128_in1k.py' in out
+
+
+def test_cfg_options_typo_and_missing_equals(tmp_path):
+    out = _fails([SUPERNET_CFG, '--cfg-options',
+                  'optim_wraper.optimizer.lr=0.5'], tmp_path)
+    assert "no key 'optim_wraper'. Did you mean 'optim_wrapper'" in out
+    out = _fails([SUPERNET_CFG, '--cfg-options', 'train_cfg.max_epochs',
+                  '1'], tmp_path)
+    assert 'expects key=value pairs' in out
+
+
+def test_missing_data_named_with_fake_data_hint(tmp_path):
+    out = _fails([SUPERNET_CFG], tmp_path)
+    assert 'data/imagenet' in out and '--fake-data' in out

@@ -41,3 +41,19 @@ def test_input_shape_of_wrong_length_named():
                        match=r'shape \(3, 32, 32\) \(input_shape, batch '
                        r'first\) failed'):
         estimator.estimate(model)
+
+
+@pytest.mark.parametrize('row,pattern', [
+    ([16, 0, 'S'], r'arch_setting\[0\] num_blocks must be an int >= 1, but '
+     r'got 0'),
+    (['16', 1, 'S'], r"arch_setting\[0\] channel must be an int >= 1, but "
+     r"got '16'"),
+])
+def test_arch_setting_rows_checked(row, pattern):
+    mutable = dict(type='mmrazor.OneShotMutableOP',
+                   candidates=dict(shuffle_3x3=dict(type='mmrazor.ShuffleBlock',
+                                                    kernel_size=3)))
+    row = [mutable if v == 'S' else v for v in row]
+    with pytest.raises(ValueError, match=pattern):
+        MODELS.build(dict(type='mmrazor.SearchableShuffleNetV2',
+                          arch_setting=[row], widen_factor=1.0))

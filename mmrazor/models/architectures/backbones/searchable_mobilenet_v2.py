@@ -13,6 +13,7 @@ from mmrazor.registry import MODELS, in_mmrazor_scope
 
 from ...mutables import make_divisible
 from .._checkpointing import freeze, norms_to_eval
+from ._arch_setting import check_layer_setting
 
 _DEFAULT_INIT = [
     dict(type='Kaiming', layer=['Conv2d']),
@@ -120,6 +121,8 @@ class SearchableMobileNetV2(BaseBackbone):
                     f'[channel, num_blocks, stride, mutable_cfg], but got '
                     f'{setting!r}')
             channel, num_blocks, stride, mutable_cfg = setting
+            check_layer_setting('SearchableMobileNetV2', row, channel,
+                                num_blocks)
             out_channels = make_divisible(channel * widen_factor, 8)
             name = f'layer{row + 1}'
             self.add_module(

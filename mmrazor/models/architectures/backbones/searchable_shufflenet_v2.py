@@ -14,6 +14,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmrazor.registry import MODELS, in_mmrazor_scope
 
 from .._checkpointing import checkpointed, freeze, norms_to_eval
+from ._arch_setting import check_layer_setting
 
 
 @MODELS.register_module()
@@ -125,6 +126,8 @@ class SearchableShuffleNetV2(BaseBackbone):
                     f'arch_setting[{row}] must be [channel, num_blocks, '
                     f'mutable_cfg], but received {setting!r}')
             channel, num_blocks, mutable_cfg = setting
+            check_layer_setting('SearchableShuffleNetV2', row, channel,
+                                num_blocks)
             out_channels = round(channel * widen_factor)
             layer = self._make_layer(out_channels, num_blocks,
                                      copy.deepcopy(mutable_cfg))

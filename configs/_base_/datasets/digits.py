@@ -46,7 +46,7 @@ val_dataloader = dict(
         test_mode=True),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
-val_evaluator = dict(type='Accuracy', topk=(1, ))
+val_evaluator = dict(type='mmcls.Accuracy', topk=(1, ))
 
 # There is no separate test split: testing runs on the val split.
 test_dataloader = val_dataloader

@@ -58,8 +58,11 @@ model_wrapper_cfg = dict(
     find_unused_parameters=True)
 
 # Gradient clipping by value, as the original config meant it (there under
-# `optim_wrapper_cfg`, a key mmengine does not read).
-optim_wrapper = dict(clip_grad=dict(type='value', clip_value=0.2))
+# `optim_wrapper_cfg`, a key mmengine does not read). The wrapper type is
+# named so that, when this file is an `mmrazor::` base, mmengine gives the
+# scope to the wrapper and not to `clip_grad`.
+optim_wrapper = dict(
+    type='OptimWrapper', clip_grad=dict(type='value', clip_value=0.2))
 
 default_hooks = dict(
     checkpoint=dict(

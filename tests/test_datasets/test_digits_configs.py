@@ -30,7 +30,7 @@ def test_data_config_matches_dataset():
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert cfg[key].batch_size == 64
         assert cfg[key].dataset.image_size == cfg.image_size == 32
-    assert cfg.val_evaluator == dict(type='Accuracy', topk=(1, ))
+    assert cfg.val_evaluator == dict(type='mmcls.Accuracy', topk=(1, ))
 
 
 def test_schedule_follows_max_epochs():

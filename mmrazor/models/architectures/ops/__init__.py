@@ -2,8 +2,13 @@
 """Candidate ops of the search spaces."""
 from .base import BaseOP
 from .common import Identity
-from .darts_series import (DartsDilConv, DartsPoolBN, DartsSepConv,
-                           DartsSkipConnect, DartsZero)
+from .darts_series import (
+                           DartsDilConv,
+                           DartsPoolBN,
+                           DartsSepConv,
+                           DartsSkipConnect,
+                           DartsZero,
+)
 from .mobilenet_series import MBBlock, ShortcutLayer
 from .shufflenet_series import ShuffleBlock, ShuffleXception
 

@@ -30,8 +30,8 @@ random weights, 224x224):
    fp32 eager / X of the medians (a speed-up when > 1) with bootstrap
    intervals; the A/A ratio shows the noise floor of the run.
 
-Without ``--compile`` it takes about 5 minutes on 2 cores; each compiled
-model and shape adds 30-60 s of compilation.
+The full command above took about 12 minutes on 2 cores (with a warm
+Inductor cache); without ``--compile`` it is shorter.
 """
 import argparse
 import copy
@@ -244,7 +244,7 @@ def time_batch(arch, converted, bs: int, args) -> Dict[str, Any]:
             Logits(arch).eval(), (x, ))
         seconds['compile_fp32'] = time.perf_counter() - start
     calls = {k: functools.partial(m, x) for k, m in models.items()}
-    with torch.inference_mode():
+    with torch.no_grad():
         times = time_rounds(calls, args.repeats, args.warmup)
     return dict(
         stats={k: summarize(v['wall'], v['cpu']) for k, v in times.items()},

@@ -80,18 +80,31 @@ def _inductor_freezing() -> Iterator[None]:
         inductor_config.freezing = old
 
 
+class _Frozen(torch.nn.Module):
+    """Calls a compiled module under Inductor freezing and ``no_grad``, so
+    that a recompilation (e.g. from a grad-mode guard) freezes too."""
+
+    def __init__(self, compiled: torch.nn.Module) -> None:
+        super().__init__()
+        self.compiled = compiled
+
+    def forward(self, *args: torch.Tensor) -> torch.Tensor:
+        with _inductor_freezing(), torch.no_grad():
+            return self.compiled(*args)
+
+
 def compile_int8(converted: GraphModule,
                  example_inputs: Tuple[torch.Tensor, ...]) -> torch.nn.Module:
     """``torch.compile`` a converted graph with Inductor freezing, and run
     it once on ``example_inputs`` (the compilation happens there).
 
     Returns:
-        nn.Module: The compiled module; call it under the same shapes.
+        nn.Module: The compiled module; every call runs under freezing and
+        ``torch.no_grad`` (call it under the same shapes).
     """
-    with _inductor_freezing(), torch.no_grad():
-        compiled = torch.compile(converted)
-        compiled(*example_inputs)
-    return compiled
+    frozen = _Frozen(torch.compile(converted))
+    frozen(*example_inputs)
+    return frozen
 
 
 def export_qdq_onnx(converted: GraphModule,

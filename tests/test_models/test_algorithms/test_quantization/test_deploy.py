@@ -114,3 +114,13 @@ def test_sensitivity_table(openvino):
         for s, m in zip(states, model.quant_modules()))
     assert all(m.fake_quant_enabled.item() == 1
                for m in model.quant_modules())
+
+
+@pytest.mark.slow  # the one torch.compile test: 30-60 s on 2 cores
+def test_compiled_int8_agrees(native):
+    x = torch.randn(4, 3, 32, 32)
+    converted = native.get_deploy_model()
+    compiled = deploy.compile_int8(converted, (x, ))
+    with torch.no_grad():
+        check = deploy.compare_outputs(converted(x), compiled(x))
+    assert check['top1_agreement'] >= 3 / 4 and check['sqnr'] > 30, check

@@ -41,7 +41,7 @@ _ONE_CYCLE = 'mmengine.optim.scheduler.param_scheduler.OneCycleParamScheduler'
 
 _TRUST_HINT = (
     'If you trust this file, load it yourself with '
-    '`torch.load(path, weights_only=False)` and save the plain state dict '
+    '`torch.load(path, weights_only=False)` and save the plain state dict '  # noqa: E501  # safe: text
     '(`torch.save(checkpoint["state_dict"], new_path)`), then load that.')
 
 
@@ -256,7 +256,7 @@ def load_from_local(filename: str, map_location: MapLocation = None) -> Any:
         raise FileNotFoundError(f'{filename} can not be found.')
     try:
         with torch.serialization.safe_globals(_extra_globals()):
-            return torch.load(
+            return torch.load(  # safe: weights_only=True
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         raise pickle.UnpicklingError(

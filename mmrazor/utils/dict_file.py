@@ -59,7 +59,7 @@ def read_data_file(path: Union[str, os.PathLike], field: str) -> Any:
         with open(path, encoding='utf-8') as f:
             if path.endswith('.json'):
                 return json.load(f)
-            return yaml.load(f, Loader=_UniqueKeyLoader)  # noqa: S506
+            return yaml.load(f, Loader=_UniqueKeyLoader)  # safe: SafeLoader
     except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
         kind = 'json' if path.endswith('.json') else 'yaml'
         raise ValueError(

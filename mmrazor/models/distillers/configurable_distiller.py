@@ -348,7 +348,7 @@ class ConfigurableDistiller(BaseModule):
 _NAN_WEIGHTS = (
     'The weights are probably not finite: check the checkpoint they load '
     '(teacher_ckpt, pretrained, load_from), e.g. with '
-    'all(v.isfinite().all() for v in torch.load(path)["state_dict"].values()'
+    'all(v.isfinite().all() for v in torch.load(path)["state_dict"].values()'  # noqa: E501  # safe: text
     ' if v.is_floating_point()).')
 
 

@@ -7,6 +7,7 @@ quantizers: observers on while statistics are gathered, off once they are
 frozen; LSQ step sizes estimated on the first batch, then learned.
 """
 import os.path as osp
+import time
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -15,10 +16,13 @@ from mmengine.evaluator import Evaluator
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, TestLoop, ValLoop
+from mmengine.runner.checkpoint import weights_to_cpu
 from torch import nn
 from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS
+from mmrazor.utils.atomic_file import atomic_torch_save
+from mmrazor.version import __version__
 
 
 def _algorithm(runner) -> nn.Module:
@@ -125,6 +129,22 @@ class PTQLoop(TestLoop):
         model.calibrated.fill_(1)
         return seen
 
+    def _save(self, model: nn.Module) -> None:
+        """Write the calibrated weights and scales as plain tensors.
+
+        Unlike ``runner.save_checkpoint`` (whose message hub holds
+        mmengine ``HistoryBuffer`` objects), the file loads with
+        ``torch.load(weights_only=True)`` and with ``load_from``.
+        """
+        meta = dict(
+            mmrazor_version=__version__,
+            experiment_name=str(self.runner.experiment_name),
+            seed=self.runner.seed,
+            time=time.strftime('%Y%m%d_%H%M%S', time.localtime()))
+        atomic_torch_save(
+            dict(meta=meta, state_dict=weights_to_cpu(model.state_dict())),
+            osp.join(self.runner.work_dir, 'model_ptq.pth'))
+
     def run(self) -> dict:
         """Calibrate (unless done), save ``model_ptq.pth``, evaluate."""
         model = _algorithm(self.runner)
@@ -134,11 +154,7 @@ class PTQLoop(TestLoop):
             _set_observers(model, False)
         else:
             seen = self.calibrate()
-            self.runner.save_checkpoint(
-                self.runner.work_dir,
-                'model_ptq.pth',
-                save_optimizer=False,
-                save_param_scheduler=False)
+            self._save(model)
             print_log(
                 f'PTQ: calibrated on {seen} batches; saved '
                 f"{osp.join(self.runner.work_dir, 'model_ptq.pth')}",

@@ -11,7 +11,9 @@ Usage::
 
     OMP_WAIT_POLICY=PASSIVE python tools/demo.py [--work-dir DIR]
 
-Every run writes into a new timestamped folder of ``--work-dir``.
+Every run writes into a new timestamped folder of ``--work-dir``, and its
+report (the figures it prints, with the wall time of each stage) into
+``report.json`` there.
 """
 import argparse
 import os
@@ -19,7 +21,7 @@ import os.path as osp
 import statistics
 import sys
 import time
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
@@ -31,7 +33,9 @@ from mmengine.runner import Runner  # noqa: E402
 import mmrazor  # noqa: E402,F401
 from mmrazor.models import export_static_model  # noqa: E402
 from mmrazor.registry import TASK_UTILS  # noqa: E402
+from mmrazor.third_party_warnings import quiet_third_party_logs  # noqa: E402
 from mmrazor.utils import register_all_modules  # noqa: E402
+from mmrazor.utils.atomic_file import atomic_dump_json  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_DIR = osp.join(REPO, 'configs', 'nas', 'mmcls', 'spos', 'demo')
@@ -46,10 +50,12 @@ class ProgressHook(Hook):
     def __init__(self, stage: str) -> None:
         self.stage = stage
         self._start = time.perf_counter()
+        self.last_accuracies: List[float] = []
 
     def after_val_epoch(self, runner, metrics: Optional[Dict] = None) -> None:
-        accs = [v for k, v in (metrics or {}).items()
+        accs = [float(v) for k, v in (metrics or {}).items()
                 if k.endswith('accuracy/top1')]
+        self.last_accuracies = accs
         what = ('val top-1' if len(accs) == 1 else
                 f'val top-1 of {len(accs)} random paths (BN recalibrated)')
         shown = ', '.join(f'{a:.2f}%' for a in accs)
@@ -86,9 +92,15 @@ def with_epochs(cfg: Config, epochs: int) -> Config:
 
 
 def run_stage(cfg: Config, stage: str) -> Runner:
+    """Train ``cfg`` with a progress line per epoch; return the runner.
+
+    The runner's ``progress`` attribute is its :class:`ProgressHook`.
+    """
     cfg.log_level = 'WARNING'
     runner = Runner.from_cfg(cfg)
-    runner.register_hook(ProgressHook(stage))
+    quiet_third_party_logs(runner.logger)
+    runner.progress = ProgressHook(stage)
+    runner.register_hook(runner.progress)
     runner.train()
     return runner
 
@@ -121,6 +133,7 @@ def main() -> Dict:
     cfg.work_dir = osp.join(run_dir, 'supernet')
     cfg.randomness = dict(seed=args.seed)
     runner = run_stage(cfg, 'supernet')
+    supernet_paths = runner.progress.last_accuracies
     supernet_ckpt = osp.join(cfg.work_dir,
                              f'epoch_{args.supernet_epochs}.pth')
     t_supernet = time.perf_counter() - start
@@ -147,6 +160,7 @@ def main() -> Dict:
     runner = run_stage(cfg, 'subnet')
     accuracy = runner.message_hub.get_scalar('val/accuracy/top1').current()
     subnet_ckpt = osp.join(cfg.work_dir, f'epoch_{args.subnet_epochs}.pth')
+    t_subnet = time.perf_counter() - start - t_supernet - t_search
 
     static = export_static_model(runner.model).eval()
     estimator = TASK_UTILS.build(
@@ -170,7 +184,18 @@ def main() -> Dict:
         subnet_yaml=subnet_yaml,
         checkpoint=subnet_ckpt,
         pareto_plot=osp.join(run_dir, 'search', 'search_pareto.png'),
+        supernet_epochs=args.supernet_epochs,
+        search_epochs=args.search_epochs,
+        subnet_epochs=args.subnet_epochs,
+        flops_budget_m=args.flops_budget,
+        seed=args.seed,
+        supernet_path_accuracies=supernet_paths,
+        supernet_time_s=t_supernet,
+        search_time_s=t_search,
+        subnet_time_s=t_subnet,
+        export_time_s=total - t_supernet - t_search - t_subnet,
         wall_time_s=total)
+    atomic_dump_json(report, osp.join(run_dir, 'report.json'), indent=2)
     print('\n==== SPOS on digits: report ====')
     print('Subnet (search group: choice):')
     for key, choice in report['subnet'].items():
@@ -187,8 +212,10 @@ def main() -> Dict:
     print(f'Subnet yaml:  {subnet_yaml}')
     print(f'Checkpoint:   {subnet_ckpt}')
     print(f'Pareto plot:  {report["pareto_plot"]}')
+    print(f'Report:       {osp.join(run_dir, "report.json")}')
     print(f'Wall time: supernet {t_supernet:.0f} s, search {t_search:.0f} s, '
-          f'total {total:.0f} s')
+          f'retraining {t_subnet:.0f} s, export and latency '
+          f'{report["export_time_s"]:.0f} s; total {total:.0f} s')
     return report
 
 

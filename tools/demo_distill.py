@@ -33,6 +33,7 @@ from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmrazor  # noqa: E402,F401
+from mmrazor.third_party_warnings import quiet_third_party_logs  # noqa: E402
 from mmrazor.utils import register_all_modules  # noqa: E402
 from mmrazor.utils.atomic_file import atomic_dump_json  # noqa: E402
 from mmrazor.utils.checkpoint import load_from_local  # noqa: E402
@@ -124,6 +125,7 @@ def demo_cfg(name: str, epochs: int, seed: int, work_dir: str,
 def train(cfg: Config, stage: str, *hooks: Hook) -> float:
     """Train ``cfg`` and return its val top-1 after the last epoch."""
     runner = Runner.from_cfg(cfg)
+    quiet_third_party_logs(runner.logger)
     runner.register_hook(ProgressHook(stage))
     for hook in hooks:
         runner.register_hook(hook)

@@ -119,8 +119,8 @@ class DynamicConv2d(nn.Conv2d, DynamicOpMixin):
     def _cache_tensors(self) -> list:
         """The tensors the inference weights are computed from."""
         params = self._parameters
-        matrices = self._modules.get('transform_matrix')
-        extra = [] if matrices is None else list(matrices.values())
+        extra = [params[name] for name in self.__dict__.get(
+            '_trans_matrix_names', ())]
         return [params['weight'], params['bias']] + extra
 
     def _dense_params(self) -> tuple:
@@ -190,8 +190,10 @@ class OFAConv2d(DynamicConv2d):
     Network and Specialize it for Efficient Deployment", ICLR 2020): going
     from one kernel size down to the next, the centre crop is multiplied by
     a learnt ``k^2 x k^2`` matrix (identity at first), shared by all
-    channels. Registering the ``kernel_size`` mutable creates the matrices
-    (parameters ``transform_matrix.{big}to{small}``).
+    channels: ``w_small = reshape(crop(w_big).view(-1, k * k) @ M.T)``.
+    Registering the ``kernel_size`` mutable creates the matrices, parameters
+    ``trans_matrix_{big}to{small}`` (the state-dict keys of MMRazor 1.0 and,
+    renamed, of the official OFA checkpoints' ``{big}to{small}_matrix``).
     """
 
     accepted_mutable_attrs = ('in_channels', 'out_channels', 'kernel_size')
@@ -200,14 +202,31 @@ class OFAConv2d(DynamicConv2d):
         super()._check_mutable_attr(attr, mutable)
         if attr != 'kernel_size':
             return
+        for name in self.__dict__.get('_trans_matrix_names', ()):
+            delattr(self, name)
         sizes: List[int] = sorted(set(mutable.choices) | {self.kernel_size[0]},
                                   reverse=True)
-        matrices = nn.ParameterDict()
+        names = []
         for big, small in zip(sizes[:-1], sizes[1:]):
-            matrices[f'{big}to{small}'] = nn.Parameter(
-                torch.eye(small * small, device=self.weight.device))
-        self.transform_matrix = matrices
+            name = f'trans_matrix_{big}to{small}'
+            self.register_parameter(
+                name,
+                nn.Parameter(torch.eye(small * small,
+                                       device=self.weight.device)))
+            names.append(name)
+        self._trans_matrix_names = tuple(names)
         self._kernel_steps = list(zip(sizes[:-1], sizes[1:]))
+
+    def trans_matrix(self, big: int, small: int) -> nn.Parameter:
+        """The matrix that turns the centre ``small x small`` crop of a
+        ``big x big`` kernel into the ``small x small`` kernel."""
+        name = f'trans_matrix_{big}to{small}'
+        if name not in self.__dict__.get('_trans_matrix_names', ()):
+            raise KeyError(
+                f'OFAConv2d has no matrix {name!r}; it has '
+                f'{list(self.__dict__.get("_trans_matrix_names", ()))} '
+                '(register a kernel_size mutable first)')
+        return self._parameters[name]
 
     def _transform_kernel(self, weight: torch.Tensor) -> torch.Tensor:
         kernel = self._active_kernel_size()
@@ -218,7 +237,7 @@ class OFAConv2d(DynamicConv2d):
             if small < kernel:
                 break
             weight = _center_crop(weight, small).reshape(-1, small * small)
-            weight = F.linear(weight, self.transform_matrix[f'{big}to{small}'])
+            weight = F.linear(weight, self.trans_matrix(big, small))
             weight = weight.reshape(out_c, in_c, small, small)
         return weight
 

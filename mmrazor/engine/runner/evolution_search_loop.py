@@ -13,6 +13,7 @@ from mmrazor.registry import LOOPS
 from mmrazor.structures import export_fix_subnet, save_subnet_file
 from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
+from mmrazor.utils.validators import check_int
 
 from .candidates import CandidateSampler
 from .resources import SubnetResources
@@ -25,7 +26,6 @@ from .search_report import (
 from .utils import (
     broadcast_list,
     candidate_key,
-    check_int_range,
     format_resources,
     from_json_state,
     to_json_state,
@@ -123,19 +123,19 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                  score_key: str = 'accuracy/top1',
                  init_candidates: Optional[str] = None,
                  max_sample_attempts: int = 100) -> None:
-        check_int_range('max_epochs', max_epochs, 1, None)
-        check_int_range('num_candidates', num_candidates, 1, None)
-        check_int_range('max_sample_attempts', max_sample_attempts, 1, None)
+        check_int(self, 'max_epochs', max_epochs, low=1)
+        check_int(self, 'num_candidates', num_candidates, low=1)
+        check_int(self, 'max_sample_attempts', max_sample_attempts, low=1)
         super().__init__(runner, dataloader, max_epochs)
         if len(self.dataloader) == 0:
             raise ValueError(
                 'EvolutionSearchLoop: the search `dataloader` yields no '
                 f'batch (dataset of {len(self.dataloader.dataset)} samples); '
                 'check its data root and annotation file.')
-        check_int_range('top_k', top_k, 1, num_candidates)
+        check_int(self, 'top_k', top_k, low=1, high=num_candidates)
         for name, value in (('num_mutation', num_mutation),
                             ('num_crossover', num_crossover)):
-            check_int_range(name, value, 0, None)
+            check_int(self, name, value, low=0)
         self.evaluator = (
             runner.build_evaluator(evaluator)
             if isinstance(evaluator, (dict, list)) else evaluator)

@@ -120,17 +120,6 @@ def from_json_state(state: list) -> tuple:
     return (version, tuple(internal), gauss)
 
 
-def check_int_range(name: str, value: int, low: int,
-                    high: Optional[int]) -> None:
-    """Raise a ValueError unless ``value`` is an int in [low, high]."""
-    if not isinstance(value, int) or value < low or (high is not None
-                                                     and value > high):
-        allowed = f'an int in [{low}, {high}]' if high is not None else \
-            f'an int >= {low}'
-        raise ValueError(f'EvolutionSearchLoop: `{name}` must be {allowed}, '
-                         f'but got {value!r}')
-
-
 def broadcast_list(items: List[Any]) -> List[Any]:
     """Give every rank rank 0's list."""
     holder = [items]

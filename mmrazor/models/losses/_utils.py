@@ -1,9 +1,11 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-"""Argument and input checks shared by the distillation losses.
+"""Input checks and reductions shared by the distillation losses.
 
 Every check raises ``ValueError`` with a message that names the loss, the
 field, the value received and what is accepted, so a wrong config fails when
-the loss is built and a wrong mapping fails on the first step.
+the loss is built and a wrong mapping fails on the first step. Argument
+checks are those of :mod:`mmrazor.utils.validators`; the loss weight adds a
+warning for negative weights (:func:`check_loss_weight`).
 """
 import warnings
 from typing import Any, Iterable, Sequence, Union
@@ -11,50 +13,27 @@ from typing import Any, Iterable, Sequence, Union
 import torch
 from torch import Tensor
 
+from mmrazor.utils.validators import check_choice, check_number
+
 REDUCTIONS = ('none', 'batchmean', 'sum', 'mean')
 
 
-def check_choice(owner: str, field: str, value: Any,
-                 allowed: Iterable[Any]) -> None:
-    """Raise unless ``value`` is one of ``allowed``."""
-    allowed = tuple(allowed)
-    if value not in allowed:
-        raise ValueError(f'{owner}: {field} must be one of {list(allowed)}, '
-                         f'got {value!r}.')
+def check_loss_weight(owner: str, value: Any,
+                      field: str = 'loss_weight') -> float:
+    """Raise unless ``value`` is a finite number; warn if it is negative.
 
-
-def check_positive(owner: str, field: str, value: Any) -> None:
-    """Raise unless ``value`` is a number strictly greater than 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not value > 0:
-        raise ValueError(f'{owner}: {field} must be a number > 0, '
-                         f'got {value!r}.')
-
-
-def check_non_negative(owner: str, field: str, value: Any) -> None:
-    """Raise unless ``value`` is a number greater than or equal to 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not value >= 0:
-        raise ValueError(f'{owner}: {field} must be a number >= 0, '
-                         f'got {value!r}.')
-
-
-def check_number(owner: str, field: str, value: Any) -> None:
-    """Raise unless ``value`` is a finite real number.
-
-    A negative ``loss_weight`` is allowed with a warning.
+    A negative weight makes training maximise the loss; it is allowed (some
+    recipes mean it), with a warning.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or value != value or value in (float('inf'), float('-inf')):
-        raise ValueError(f'{owner}: {field} must be a finite number, '
-                         f'got {value!r}.')
-    if field == 'loss_weight' and value < 0:
+    check_number(owner, field, value)
+    if value < 0:
         warnings.warn(
-            f'{owner}: loss_weight={value!r} is negative, so training '
+            f'{owner}: {field}={value!r} is negative, so training '
             'maximises this loss (moves the student away from its target). '
             'Use a positive weight unless that is intended.',
             UserWarning,
             stacklevel=3)
+    return value
 
 
 def check_same_shape(owner: str,
@@ -130,13 +109,11 @@ def reduce_loss(owner: str, loss: Tensor, reduction: str) -> Tensor:
     ``'batchmean'`` sums and divides by N, ``'mean'`` divides by the number
     of elements, ``'sum'`` sums, ``'none'`` returns ``loss`` unchanged.
     """
+    check_choice(owner, 'reduction', reduction, REDUCTIONS)
     if reduction == 'none':
         return loss
     if reduction == 'sum':
         return loss.sum()
     if reduction == 'mean':
         return loss.mean()
-    if reduction == 'batchmean':
-        return loss.sum() / loss.size(0)
-    raise ValueError(f'{owner}: reduction must be one of {list(REDUCTIONS)}, '
-                     f'got {reduction!r}.')
+    return loss.sum() / loss.size(0)

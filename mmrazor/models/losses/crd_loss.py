@@ -8,14 +8,13 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import (
+    check_number,
+    check_positive,
+    check_positive_int,
+)
 
-from ._utils import check_number, check_positive, check_same_shape
-
-
-def _check_int(owner: str, field: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f'{owner}: {field} must be an int >= 1, got '
-                         f'{value!r}.')
+from ._utils import check_loss_weight, check_same_shape
 
 
 @MODELS.register_module()
@@ -66,15 +65,12 @@ class CRDLoss(nn.Module):
                  eps: float = 1e-7) -> None:
         super().__init__()
         name = type(self).__name__
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         check_positive(name, 'temperature', temperature)
         for field, value in (('neg_num', neg_num), ('sample_n', sample_n),
                              ('dim_out', dim_out)):
-            _check_int(name, field, value)
-        check_number(name, 'momentum', momentum)
-        if not 0 <= momentum <= 1:
-            raise ValueError(f'{name}: momentum must be in [0, 1], got '
-                             f'{momentum!r}.')
+            check_positive_int(name, field, value)
+        check_number(name, 'momentum', momentum, low=0, high=1)
         check_positive(name, 'eps', eps)
         self.loss_weight = loss_weight
         self.temperature = temperature

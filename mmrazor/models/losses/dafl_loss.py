@@ -12,8 +12,9 @@ from mmengine.dist import get_dist_info
 from torch import Tensor
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_choice
 
-from ._utils import check_choice, check_number
+from ._utils import check_loss_weight
 
 
 class _GatherWithGrad(torch.autograd.Function):
@@ -50,7 +51,7 @@ class OnehotLikeLoss(nn.Module):
 
     def __init__(self, loss_weight: float = 1.0) -> None:
         super().__init__()
-        check_number(type(self).__name__, 'loss_weight', loss_weight)
+        check_loss_weight(type(self).__name__, loss_weight)
         self.loss_weight = loss_weight
 
     def forward(self, preds_T: Tensor) -> Tensor:
@@ -80,7 +81,7 @@ class InformationEntropyLoss(nn.Module):
 
     def __init__(self, gather: bool = True, loss_weight: float = 1.0) -> None:
         super().__init__()
-        check_number(type(self).__name__, 'loss_weight', loss_weight)
+        check_loss_weight(type(self).__name__, loss_weight)
         self.gather = gather
         self.loss_weight = loss_weight
 
@@ -116,7 +117,7 @@ class ActivationLoss(nn.Module):
                  norm_type: str = 'abs') -> None:
         super().__init__()
         name = type(self).__name__
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         check_choice(name, 'norm_type', norm_type, ('abs', 'norm'))
         self.loss_weight = loss_weight
         self.norm_type = norm_type

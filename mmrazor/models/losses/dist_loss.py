@@ -4,8 +4,9 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_number, check_positive
 
-from ._utils import check_number, check_positive, check_same_shape
+from ._utils import check_loss_weight, check_same_shape
 
 
 def _mean_pearson(a: Tensor, b: Tensor, eps: float = 1e-8) -> Tensor:
@@ -53,7 +54,7 @@ class DISTLoss(nn.Module):
         check_number(name, 'inter_loss_weight', inter_loss_weight)
         check_number(name, 'intra_loss_weight', intra_loss_weight)
         check_positive(name, 'tau', tau)
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         self.inter_loss_weight = inter_loss_weight
         self.intra_loss_weight = intra_loss_weight
         self.tau = tau

@@ -8,13 +8,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import (
+    check_choice,
+    check_non_negative,
+    check_positive,
+)
 
 from ._utils import (
     REDUCTIONS,
-    check_choice,
-    check_non_negative,
-    check_number,
-    check_positive,
+    check_loss_weight,
     check_same_shape,
     gt_labels_from,
 )
@@ -66,7 +68,7 @@ class DKDLoss(nn.Module):
         check_non_negative(name, 'alpha', alpha)
         check_non_negative(name, 'beta', beta)
         check_choice(name, 'reduction', reduction, REDUCTIONS)
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         self.tau = tau
         self.alpha = alpha
         self.beta = beta

@@ -9,8 +9,9 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_non_negative
 
-from ._utils import check_non_negative, check_number, check_same_shape
+from ._utils import check_loss_weight, check_same_shape
 
 _S_NAMES = ('s_spatial_mask', 's_channel_mask', 's_channel_pool_adapt',
             's_spatial_pool_adapt', 's_relation_adapt', 's_feat_adapt')
@@ -69,7 +70,7 @@ class FBKDLoss(nn.Module):
                              ('spatial_weight', spatial_weight),
                              ('nonlocal_weight', nonlocal_weight)):
             check_non_negative(name, field, value)
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         self.mask_l2_weight = mask_l2_weight
         self.channel_weight = channel_weight
         self.spatial_weight = spatial_weight

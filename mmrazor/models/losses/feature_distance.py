@@ -8,14 +8,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_choice, check_positive
 
-from ._utils import (
-    check_choice,
-    check_ndim,
-    check_number,
-    check_positive,
-    check_same_shape,
-)
+from ._utils import check_loss_weight, check_ndim, check_same_shape
 
 Features = Union[Tensor, Sequence[Tensor]]
 
@@ -48,7 +43,7 @@ class L1Loss(nn.Module):
                  teacher_detach: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         check_choice(name, 'reduction', reduction, ('none', 'mean', 'sum'))
         if size_average is not None or reduce is not None:
             if reduce is False:
@@ -105,7 +100,7 @@ class L2Loss(nn.Module):
                  teacher_detach: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         check_positive(name, 'mult', mult)
         self.loss_weight = loss_weight
         self.normalize = normalize
@@ -185,7 +180,7 @@ class PKDLoss(nn.Module):
                  resize_stu: bool = True,
                  teacher_detach: bool = True) -> None:
         super().__init__()
-        check_number(type(self).__name__, 'loss_weight', loss_weight)
+        check_loss_weight(type(self).__name__, loss_weight)
         self.loss_weight = loss_weight
         self.resize_stu = resize_stu
         self.teacher_detach = teacher_detach
@@ -244,7 +239,7 @@ class MGDLoss(nn.Module):
         super().__init__()
         name = type(self).__name__
         check_positive(name, 'alpha_mgd', alpha_mgd)
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         self.alpha_mgd = alpha_mgd
         self.loss_weight = loss_weight
         self.teacher_detach = teacher_detach
@@ -285,7 +280,7 @@ class OFDLoss(nn.Module):
                  teacher_detach: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         check_positive(name, 'mul_factor', mul_factor)
         self.loss_weight = loss_weight
         self.mul_factor = mul_factor

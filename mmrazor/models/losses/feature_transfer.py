@@ -6,14 +6,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_non_negative, check_positive
 
-from ._utils import (
-    check_ndim,
-    check_non_negative,
-    check_number,
-    check_positive,
-    check_same_shape,
-)
+from ._utils import check_loss_weight, check_ndim, check_same_shape
 
 _FEATS = ('s_feature', 't_feature')
 
@@ -44,7 +39,7 @@ class ATLoss(nn.Module):
                  loss_weight: float = 1.0,
                  teacher_detach: bool = True) -> None:
         super().__init__()
-        check_number(type(self).__name__, 'loss_weight', loss_weight)
+        check_loss_weight(type(self).__name__, loss_weight)
         self.loss_weight = loss_weight
         self.teacher_detach = teacher_detach
 
@@ -87,7 +82,7 @@ class FTLoss(nn.Module):
                  loss_weight: float = 1.0,
                  teacher_detach: bool = True) -> None:
         super().__init__()
-        check_number(type(self).__name__, 'loss_weight', loss_weight)
+        check_loss_weight(type(self).__name__, loss_weight)
         self.loss_weight = loss_weight
         self.teacher_detach = teacher_detach
 
@@ -125,7 +120,7 @@ class ABLoss(nn.Module):
     def __init__(self, loss_weight: float = 1.0, margin: float = 1.0) -> None:
         super().__init__()
         name = type(self).__name__
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         check_non_negative(name, 'margin', margin)
         self.loss_weight = loss_weight
         self.margin = margin
@@ -172,7 +167,7 @@ class ChannelWiseDivergence(nn.Module):
         super().__init__()
         name = type(self).__name__
         check_positive(name, 'tau', tau)
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         self.tau = tau
         self.loss_weight = loss_weight
         self.teacher_detach = teacher_detach

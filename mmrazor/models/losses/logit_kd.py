@@ -9,12 +9,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_choice, check_positive
 
 from ._utils import (
     REDUCTIONS,
-    check_choice,
-    check_number,
-    check_positive,
+    check_loss_weight,
     check_same_shape,
     gt_labels_from,
     reduce_loss,
@@ -59,7 +58,7 @@ class KLDivergence(nn.Module):
         name = type(self).__name__
         check_positive(name, 'tau', tau)
         check_choice(name, 'reduction', reduction, REDUCTIONS)
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         self.tau = tau
         self.reduction = reduction
         self.loss_weight = loss_weight
@@ -121,7 +120,7 @@ class KDSoftCELoss(nn.Module):
         name = type(self).__name__
         check_positive(name, 'tau', tau)
         check_choice(name, 'reduction', reduction, self.REDUCTIONS)
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         self.tau = tau
         self.reduction = reduction
         self.mult_tem_square = mult_tem_square
@@ -209,7 +208,7 @@ class WSLD(nn.Module):
         super().__init__()
         name = type(self).__name__
         check_positive(name, 'tau', tau)
-        check_number(name, 'loss_weight', loss_weight)
+        check_loss_weight(name, loss_weight)
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) \
                 or num_classes < 1:
             raise ValueError(f'{name}: num_classes must be an int >= 1, got '

@@ -8,7 +8,7 @@ from torch import Tensor
 
 from mmrazor.registry import MODELS
 
-from ._utils import check_number, check_same_shape
+from ._utils import check_loss_weight, check_same_shape
 
 
 def _flatten(preds: Tensor, with_l2_norm: bool) -> Tensor:
@@ -39,7 +39,7 @@ class _RKD(nn.Module):
     def __init__(self, loss_weight: float, with_l2_norm: bool,
                  teacher_detach: bool) -> None:
         super().__init__()
-        check_number(type(self).__name__, 'loss_weight', loss_weight)
+        check_loss_weight(type(self).__name__, loss_weight)
         self.loss_weight = loss_weight
         self.with_l2_norm = with_l2_norm
         self.teacher_detach = teacher_detach

@@ -70,11 +70,11 @@ def test_crd_draws_negatives_and_trains_both_heads():
 
 
 def test_crd_errors():
-    with pytest.raises(ValueError, match=r'CRDLoss: neg_num.*0'):
+    with pytest.raises(ValueError, match=r'CRDLoss: `neg_num`.*0'):
         build(neg_num=0)
-    with pytest.raises(ValueError, match=r'CRDLoss: momentum.*1.5'):
+    with pytest.raises(ValueError, match=r'CRDLoss: `momentum`.*1.5'):
         build(momentum=1.5)
-    with pytest.raises(ValueError, match=r'CRDLoss: temperature.*0'):
+    with pytest.raises(ValueError, match=r'CRDLoss: `temperature`.*0'):
         build(temperature=0)
     with pytest.raises(ValueError, match=r's_feats \(2, 2\).*\(2, 3\)'):
         build()(torch.randn(2, 2), torch.randn(2, 3), torch.tensor([0, 1]))

@@ -65,8 +65,8 @@ def test_gradient_reaches_generated_input(type_):
 
 def test_errors():
     with pytest.raises(ValueError,
-                       match=r"ActivationLoss: norm_type must be one of "
-                       r"\['abs', 'norm'\], got 'l2'"):
+                       match=r"ActivationLoss: `norm_type` must be one of "
+                       r"\['abs', 'norm'\], but got 'l2'"):
         build('ActivationLoss', norm_type='l2')
-    with pytest.raises(ValueError, match="OnehotLikeLoss: loss_weight"):
+    with pytest.raises(ValueError, match="OnehotLikeLoss: `loss_weight`"):
         build('OnehotLikeLoss', loss_weight=None)

@@ -92,9 +92,9 @@ def test_dkd_reads_data_samples_and_gradients():
 
 
 def test_dkd_errors():
-    with pytest.raises(ValueError, match=r"DKDLoss: reduction.*'avg'"):
+    with pytest.raises(ValueError, match=r"DKDLoss: `reduction`.*'avg'"):
         build('DKDLoss', reduction='avg')
-    with pytest.raises(ValueError, match=r'DKDLoss: beta.*-1'):
+    with pytest.raises(ValueError, match=r'DKDLoss: `beta`.*-1'):
         build('DKDLoss', beta=-1)
     with pytest.raises(ValueError, match=r'\(2, 5\).*\(2, 4\)'):
         build('DKDLoss')(torch.randn(2, 5), torch.randn(2, 4),
@@ -134,7 +134,7 @@ def test_dist_gradients_and_errors(detach):
     build('DISTLoss', teacher_detach=detach)(s, t).backward()
     assert s.grad.abs().sum() > 0
     assert (t.grad is None) == detach
-    with pytest.raises(ValueError, match=r'DISTLoss: tau.*0'):
+    with pytest.raises(ValueError, match=r'DISTLoss: `tau`.*0'):
         build('DISTLoss', tau=0)
     with pytest.raises(ValueError, match=r'logits_S \(3, 5\).*\(3, 4\)'):
         build('DISTLoss')(torch.randn(3, 5), torch.randn(3, 4))

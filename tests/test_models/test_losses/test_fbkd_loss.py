@@ -69,5 +69,5 @@ def test_fbkd_gradient_reaches_student_and_errors():
     with pytest.raises(ValueError, match=r's_feat_adapt \(2, 3, 2, 2\).*'
                        r't_feat \(2, 4, 2, 2\)'):
         MODELS.build(dict(type='mmrazor.FBKDLoss'))(s_input, bad)
-    with pytest.raises(ValueError, match=r'FBKDLoss: channel_weight.*-1'):
+    with pytest.raises(ValueError, match=r'FBKDLoss: `channel_weight`.*-1'):
         MODELS.build(dict(type='mmrazor.FBKDLoss', channel_weight=-1))

@@ -120,6 +120,6 @@ def test_shape_mismatch_names_both_shapes(type_):
     ('FTLoss', dict(loss_weight=float('nan')), 'loss_weight'),
 ])
 def test_argument_errors(type_, kwargs, field):
-    with pytest.raises(ValueError, match=f'{type_}: {field}') as err:
+    with pytest.raises(ValueError, match=f'{type_}: `{field}`') as err:
         build(type_, **kwargs)
     assert repr(next(iter(kwargs.values()))) in str(err.value)

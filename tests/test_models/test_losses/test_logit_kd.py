@@ -156,7 +156,7 @@ def test_wsld_gradient_and_errors():
     ('WSLD', dict(tau=0), 'tau'),
 ])
 def test_argument_errors_name_field_value_and_allowed(type_, kwargs, field):
-    with pytest.raises(ValueError, match=f'{type_}: {field}') as err:
+    with pytest.raises(ValueError, match=f'{type_}: `{field}`') as err:
         build(type_, **kwargs)
     assert repr(next(iter(kwargs.values()))) in str(err.value)
 

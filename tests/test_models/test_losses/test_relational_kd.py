@@ -89,5 +89,5 @@ def test_errors(type_):
         build(type_)(torch.randn(4, 3), torch.randn(3, 3))
     with pytest.raises(ValueError, match='at least 2 samples'):
         build(type_)(torch.randn(1, 3), torch.randn(1, 3))
-    with pytest.raises(ValueError, match=f"{type_}: loss_weight.*'a'"):
+    with pytest.raises(ValueError, match=f"{type_}: `loss_weight`.*'a'"):
         build(type_, loss_weight='a')

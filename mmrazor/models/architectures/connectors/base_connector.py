@@ -1,7 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The contract every distillation connector follows."""
 from abc import abstractmethod
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -42,40 +42,3 @@ class BaseConnector(BaseModule):
     @abstractmethod
     def forward_train(self, feature: torch.Tensor) -> ConnectorOutput:
         """Map ``feature`` to what the loss compares."""
-
-
-def check_positive_int(owner: object, field: str, value: Any) -> int:
-    """Return ``value`` if it is a positive int, else raise ``ValueError``.
-
-    Args:
-        owner (object): The connector being built; its class names the error.
-        field (str): The argument name, for the message.
-        value (Any): The value received.
-
-    Returns:
-        int: ``value``.
-    """
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f'{type(owner).__name__}: `{field}` must be a '
-                         f'positive int, but got {value!r}')
-    return value
-
-
-def check_choice(owner: object, field: str, value: Any,
-                 allowed: Tuple[Any, ...]) -> Any:
-    """Return ``value`` if it is one of ``allowed``, else raise
-    ``ValueError`` listing them.
-
-    Args:
-        owner (object): The connector being built; its class names the error.
-        field (str): The argument name, for the message.
-        value (Any): The value received.
-        allowed (tuple): The accepted values.
-
-    Returns:
-        Any: ``value``.
-    """
-    if value not in allowed:
-        raise ValueError(f'{type(owner).__name__}: `{field}` must be one of '
-                         f'{list(allowed)}, but got {value!r}')
-    return value

@@ -13,8 +13,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_positive_int
 
-from .base_connector import BaseConnector, check_positive_int
+from .base_connector import BaseConnector
 
 
 def _sep_conv(in_channels: int, out_channels: int, kernel_size: int,

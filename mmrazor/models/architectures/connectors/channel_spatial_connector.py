@@ -7,8 +7,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_choice, check_positive_int
 
-from .base_connector import BaseConnector, check_choice, check_positive_int
+from .base_connector import BaseConnector
 
 _MODES = ('bilinear', 'area', 'adaptive_avg')
 

@@ -6,8 +6,9 @@ import torch
 from mmcv.cnn import ConvModule, build_norm_layer
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_positive_int
 
-from .base_connector import BaseConnector, check_positive_int
+from .base_connector import BaseConnector
 
 _LAYERS = ('conv', 'norm', 'act')
 

@@ -11,8 +11,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_positive_int
 
-from .base_connector import BaseConnector, check_positive_int
+from .base_connector import BaseConnector
 
 
 @MODELS.register_module()

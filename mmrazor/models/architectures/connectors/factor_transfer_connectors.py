@@ -11,8 +11,9 @@ import torch
 import torch.nn as nn
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_choice, check_positive_int
 
-from .base_connector import BaseConnector, check_choice, check_positive_int
+from .base_connector import BaseConnector
 
 _PHASES = ('pretrain', 'train')
 

@@ -16,8 +16,9 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_choice, check_positive_int
 
-from .base_connector import BaseConnector, check_choice, check_positive_int
+from .base_connector import BaseConnector
 
 _MODES = ('gaussian', 'embedded_gaussian', 'dot_product', 'concatenation')
 

@@ -10,8 +10,9 @@ import torch
 import torch.nn as nn
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import check_positive_int
 
-from .base_connector import BaseConnector, check_positive_int
+from .base_connector import BaseConnector
 
 
 # 'MGDConncetor': the original MMRazor's spelling, kept for its configs.

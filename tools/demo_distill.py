@@ -7,7 +7,8 @@
    with cross-entropy, then the same student with the same seed, data and
    epochs distilled from the teacher's logits (0.1 CE + 0.9 KD, tau 4);
 3. report the teacher's accuracy, both students' accuracy per seed, their
-   means and standard deviations, and the gain.
+   means and standard deviations, and the gain; plot the val top-1 of every
+   epoch, student alone against distilled (``accuracy_per_epoch.png``).
 
 Usage::
 
@@ -23,7 +24,7 @@ import os.path as osp
 import statistics
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
@@ -35,7 +36,7 @@ from mmengine.runner import Runner  # noqa: E402
 import mmrazor  # noqa: E402,F401
 from mmrazor.third_party_warnings import quiet_third_party_logs  # noqa: E402
 from mmrazor.utils import register_all_modules  # noqa: E402
-from mmrazor.utils.atomic_file import atomic_dump_json  # noqa: E402
+from mmrazor.utils.atomic_file import atomic_dump_json, atomic_open  # noqa: E402,E501
 from mmrazor.utils.checkpoint import load_from_local  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -55,9 +56,12 @@ class ProgressHook(Hook):
     def __init__(self, stage: str) -> None:
         self.stage = stage
         self._start = time.perf_counter()
+        #: Val top-1 after each validated epoch, ``[(epoch, accuracy)]``.
+        self.history: List[Tuple[int, float]] = []
 
     def after_val_epoch(self, runner, metrics: Optional[Dict] = None) -> None:
-        acc = (metrics or {}).get('accuracy/top1', float('nan'))
+        acc = float((metrics or {}).get('accuracy/top1', float('nan')))
+        self.history.append((runner.epoch, acc))
         elapsed = time.perf_counter() - self._start
         print(f'  {self.stage} epoch {runner.epoch}/{runner.max_epochs}: '
               f'val top-1 {acc:.2f}%  ({elapsed:.0f} s)', flush=True)
@@ -122,15 +126,65 @@ def demo_cfg(name: str, epochs: int, seed: int, work_dir: str,
     return cfg
 
 
-def train(cfg: Config, stage: str, *hooks: Hook) -> float:
-    """Train ``cfg`` and return its val top-1 after the last epoch."""
+def train(cfg: Config, stage: str,
+          *hooks: Hook) -> Tuple[float, List[Tuple[int, float]]]:
+    """Train ``cfg``; return its val top-1 after the last epoch and after
+    every validated epoch (``[(epoch, accuracy)]``)."""
     runner = Runner.from_cfg(cfg)
     quiet_third_party_logs(runner.logger)
-    runner.register_hook(ProgressHook(stage))
+    progress = ProgressHook(stage)
+    runner.register_hook(progress)
     for hook in hooks:
         runner.register_hook(hook)
     runner.train()
-    return float(runner.message_hub.get_scalar('val/accuracy/top1').current())
+    final = runner.message_hub.get_scalar('val/accuracy/top1').current()
+    return float(final), progress.history
+
+
+def plot_per_epoch(curves: Dict[str, List[List[Tuple[int, float]]]],
+                   path: str, teacher: Optional[float] = None) -> bool:
+    """Plot val top-1 per epoch: one thin line per seed, the mean bold.
+
+    Args:
+        curves: ``{label: [one [(epoch, accuracy)] per seed]}``.
+        path: Where to write the PNG.
+        teacher: The teacher's accuracy, drawn as a dashed line.
+
+    Returns:
+        Whether the plot was written (False without matplotlib).
+    """
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print('matplotlib is not installed: no plot (pip install '
+              'matplotlib)')
+        return False
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    for (label, runs), color in zip(curves.items(),
+                                    ('tab:grey', 'tab:blue')):
+        for run in runs:
+            ax.plot([e for e, _ in run], [a for _, a in run], '-',
+                    color=color, lw=0.7, alpha=0.5)
+        epochs = [e for e, _ in runs[0]]
+        mean = [statistics.mean(run[i][1] for run in runs)
+                for i in range(len(epochs))]
+        ax.plot(epochs, mean, 'o-', color=color, lw=2,
+                label=f'{label} (mean of {len(runs)} seeds)')
+    if teacher is not None:
+        ax.axhline(teacher, color='tab:green', ls='--', lw=1,
+                   label=f'teacher ({teacher:.2f}%)')
+    ax.set_xlabel('epoch')
+    ax.set_ylabel('val top-1 (%)')
+    ax.set_title('Knowledge distillation on digits')
+    ax.legend(loc='lower right', fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_open(path, 'wb') as f:
+        fig.savefig(f, format='png')
+    plt.close(fig)
+    return True
 
 
 def mean_std(values: List[float]) -> str:
@@ -190,7 +244,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
               flush=True)
         cfg = demo_cfg('teacher', args.teacher_epochs, args.teacher_seed,
                        osp.join(run_dir, 'teacher'), args.train_size)
-        teacher_acc = train(cfg, 'teacher')
+        teacher_acc, _ = train(cfg, 'teacher')
         teacher_ckpt = osp.join(cfg.work_dir,
                                 f'epoch_{args.teacher_epochs}.pth')
     else:
@@ -202,17 +256,23 @@ def main(argv: Optional[List[str]] = None) -> Dict:
           f'{args.epochs} epochs each, seeds {seeds}', flush=True)
     alone: List[float] = []
     distilled: List[float] = []
+    curves: Dict[str, List[List[Tuple[int, float]]]] = dict(
+        alone=[], distilled=[])
     for i, seed in enumerate(seeds):
         tag = f'seed {seed} ({i + 1}/{len(seeds)})'
         cfg = demo_cfg('student', args.epochs, seed,
                        osp.join(run_dir, f'student_seed{seed}'),
                        args.train_size)
-        alone.append(train(cfg, f'alone {tag}'))
+        acc, history = train(cfg, f'alone {tag}')
+        alone.append(acc)
+        curves['alone'].append(history)
         cfg = demo_cfg('kd', args.epochs, seed,
                        osp.join(run_dir, f'kd_seed{seed}'), args.train_size)
         cfg.model.teacher_ckpt = teacher_ckpt
-        distilled.append(
-            train(cfg, f'KD    {tag}', TeacherCheckHook(teacher_ckpt)))
+        acc, history = train(cfg, f'KD    {tag}',
+                             TeacherCheckHook(teacher_ckpt))
+        distilled.append(acc)
+        curves['distilled'].append(history)
         print(f'  seed {seed}: alone {alone[-1]:.2f}%, distilled '
               f'{distilled[-1]:.2f}% ({distilled[-1] - alone[-1]:+.2f})',
               flush=True)
@@ -235,9 +295,15 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                        if len(distilled) > 1 else 0.0),
         gain=statistics.mean(distilled) - statistics.mean(alone),
         worst_gap=min(gaps),
+        alone_per_epoch=curves['alone'],
+        distilled_per_epoch=curves['distilled'],
         teacher_time_s=t_teacher,
         wall_time_s=total,
         run_dir=run_dir)
+    plot = osp.join(run_dir, 'accuracy_per_epoch.png')
+    if not plot_per_epoch(curves, plot, teacher_acc):
+        plot = None
+    report['plot'] = plot
     atomic_dump_json(report, osp.join(run_dir, 'report.json'), indent=2)
 
     print('\n==== Knowledge distillation on digits: report ====')
@@ -256,6 +322,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     print(f'Gain from distillation: {report["gain"]:+.2f} points '
           f'(worst seed {min(gaps):+.2f})')
     print(f'Report:    {osp.join(run_dir, "report.json")}')
+    if plot:
+        print(f'Plot:      {plot}')
     print(f'Wall time: teacher {t_teacher:.0f} s, students '
           f'{total - t_teacher:.0f} s, total {total:.0f} s')
     return report

@@ -41,6 +41,7 @@ def _search_cfg(work_dir: str) -> Config:
 
 def test_greedy_search_meets_each_target(tmp_path):
     cfg = _search_cfg(str(tmp_path))
+    cfg.log_level = 'INFO'  # the summary table goes to the log
     runner = Runner.from_cfg(cfg)
     runner.train()
     loop = runner.train_loop
@@ -59,6 +60,34 @@ def test_greedy_search_meets_each_target(tmp_path):
         assert estimator.estimate(static)['flops'] <= target
     with open(osp.join(str(tmp_path), 'greedy_search_state.json')) as f:
         assert len(json.load(f)['history']) == len(loop.history)
+
+    # The summary: each target's subnet is the first step at or below it,
+    # beside the four uniform widths (the full one is the start).
+    with open(osp.join(str(tmp_path), 'greedy_search_summary.json')) as f:
+        summary = json.load(f)
+    walk = [loop.start] + loop.history
+    for row in summary['targets']:
+        first = next(p for p in walk if p['flops'] <= row['target'])
+        assert (row['flops'], row['score']) == (first['flops'],
+                                                first['score'])
+        assert row['step'] == walk.index(first)
+    assert [r['target'] for r in summary['targets']] == list(TARGETS)
+    assert [r['width'] for r in summary['uniform']] == [
+        '4/4', '3/4', '2/4', '1/4'
+    ]
+    assert summary['uniform'][0]['score'] == summary['start']['score']
+    assert summary['uniform'][0]['flops'] == summary['start']['flops']
+    flops = [r['flops'] for r in summary['uniform']]
+    assert flops == sorted(flops, reverse=True)
+    assert summary['scored'] == len(loop._scores) > summary['steps']
+    with open(osp.join(str(tmp_path), 'greedy_search.png'), 'rb') as f:
+        assert f.read(4) == b'\x89PNG'
+    log = osp.join(runner.log_dir, f'{runner.timestamp}.log')
+    with open(log) as f:
+        text = f.read()
+    assert 'Target 1.4 MFLOPs: reached ' in text
+    assert 'AutoSlim greedy search: ' in text
+    assert 'uniform width 1/4' in text and 'target 0.5 MFLOPs' in text
 
     with pytest.raises(FileExistsError, match='previous greedy search'):
         Runner.from_cfg(_search_cfg(str(tmp_path))).train()

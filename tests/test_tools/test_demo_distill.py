@@ -89,6 +89,13 @@ def test_demo_tiny(tmp_path):
     assert 0 <= report['teacher_accuracy'] <= 100
     assert report['gain'] == pytest.approx(report['distilled'][0] -
                                            report['alone'][0])
+    # The per-epoch curves end at the reported accuracies, and are plotted.
+    for key in ('alone', 'distilled'):
+        (curve, ) = report[f'{key}_per_epoch']
+        assert curve == [[1, pytest.approx(report[key][0])]]
+    assert report['plot'] == str(run_dir / 'accuracy_per_epoch.png')
+    assert (run_dir / 'accuracy_per_epoch.png').read_bytes()[:4] == \
+        b'\x89PNG'
     assert (run_dir / 'teacher' / 'epoch_1.pth').is_file()
     assert (run_dir / 'kd_seed0').is_dir()
     assert (run_dir / 'student_seed0').is_dir()

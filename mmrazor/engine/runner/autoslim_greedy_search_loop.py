@@ -11,12 +11,20 @@ from torch.utils.data import DataLoader
 from mmrazor.registry import LOOPS, TASK_UTILS
 from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
+from mmrazor.utils.model_wrappers import unwrap_model
 
+from .greedy_search_report import (
+    plot_greedy_search,
+    summary_lines,
+    uniform_indices,
+)
 from .scorer import SubnetScorer
 from .search_report import write_json_atomic
-from .utils import candidate_key, unwrap
+from .utils import candidate_key
 
 STATE_FILE = 'greedy_search_state.json'
+SUMMARY_FILE = 'greedy_search_summary.json'
+PLOT_FILE = 'greedy_search.png'
 
 
 @LOOPS.register_module()
@@ -39,6 +47,13 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
     network whose tries all predict the same, stops the search with an
     error (:class:`SubnetScorer`).
 
+    At the end, the network slimmed uniformly (every unit at the same share
+    of its choices) is scored the same way, and the loop logs a summary
+    table (FLOPs, params and score of the full width, of each target's
+    subnet and of each uniform width), writes it to
+    ``work_dir/greedy_search_summary.json`` and plots score against FLOPs
+    to ``work_dir/greedy_search.png`` (with matplotlib).
+
     Args:
         runner (Runner): The runner; its model is an algorithm with a
             channel ``mutator`` (e.g. ``AutoSlim``).
@@ -56,6 +71,8 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
             ``'accuracy/top1'``.
         calibrate_sample_num (int): Training images for BN recalibration
             before each score; 0 or less disables it. Defaults to 0.
+        compare_uniform (bool): Score the uniform widths for the summary
+            (one evaluation per width). Defaults to True.
     """
 
     def __init__(self,
@@ -67,7 +84,8 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
                  min_channel_bins: int = 1,
                  estimator_cfg: Optional[Dict] = None,
                  score_key: str = 'accuracy/top1',
-                 calibrate_sample_num: int = 0) -> None:
+                 calibrate_sample_num: int = 0,
+                 compare_uniform: bool = True) -> None:
         super().__init__(runner, dataloader, max_epochs=1)
         if not target_flops or any(t <= 0 for t in target_flops):
             raise ValueError('AutoSlimGreedySearchLoop: `target_flops` must '
@@ -80,7 +98,7 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
             if isinstance(evaluator, (dict, list)) else evaluator)
         if hasattr(self.dataloader.dataset, 'metainfo'):
             self.evaluator.dataset_meta = self.dataloader.dataset.metainfo
-        model = unwrap(runner.model)
+        model = unwrap_model(runner.model)
         if not hasattr(getattr(model, 'mutator', None), 'config_template'):
             raise TypeError('AutoSlimGreedySearchLoop needs an algorithm '
                             'with a channel mutator (e.g. mmrazor.AutoSlim)'
@@ -102,12 +120,36 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
         self.scorer = SubnetScorer(runner, self.dataloader, self.evaluator,
                                    score_key, calibrate_sample_num,
                                    seed=runner.seed)
+        self.compare_uniform = compare_uniform
         self.history: List[Dict[str, Any]] = []
         self.results: Dict[str, str] = {}
+        self.start: Optional[Dict[str, float]] = None
+        self.summary: Optional[Dict[str, Any]] = None
+        self._scores: Dict[str, float] = {}
+
+    @property
+    def flops_unit(self) -> str:
+        """``'MFLOPs'`` for the default estimator, ``'FLOPs'`` raw."""
+        return f'{self.estimator.units.get("flops") or ""}FLOPs'
+
+    def _resources(self) -> Dict[str, float]:
+        """FLOPs and params of the current widths."""
+        arch = getattr(self.model, 'architecture', self.model)
+        resources = self.estimator.estimate(arch)
+        return dict(flops=float(resources['flops']),
+                    params=float(resources['params']))
 
     def _flops(self) -> float:
-        arch = getattr(self.model, 'architecture', self.model)
-        return float(self.estimator.estimate(arch)['flops'])
+        return self._resources()['flops']
+
+    def _score(self, indices: Dict[str, int]) -> float:
+        """Score of the widths ``indices`` (each subnet scored once)."""
+        key = candidate_key(
+            {k: self.choices[k][i] for k, i in indices.items()})
+        if key not in self._scores:
+            self._set(indices)
+            self._scores[key] = self.scorer.score(key)
+        return self._scores[key]
 
     def _subnet_path(self, target: float) -> str:
         unit = self.estimator.units.get('flops') or ''
@@ -152,11 +194,17 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
                     'afresh.')
             indices, self.history = state['indices'], state['history']
             self.results = state['results']
+            self.start = state.get('start')
             self.runner.logger.info(f'Resumed the greedy search at step '
                                     f'{len(self.history)}')
+        if self.start is None:
+            full = {k: len(v) - 1 for k, v in self.choices.items()}
+            self.start = dict(self._resources_of(full),
+                              score=self._score(full))
         self._set(indices)
         flops = self._flops()
-        self._save_reached(flops)
+        self._save_reached(flops, self.history[-1]['score']
+                           if self.history else self.start['score'])
         self._save_state(indices)
         while not self._all_reached():
             step = self._step(indices)
@@ -170,16 +218,21 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
                     'min_channel_bins or raise the targets')
             indices[step['group']] = step['index']
             self._set(indices)
-            flops = self._flops()
-            step['flops'] = flops
+            step.update(self._resources())
+            flops = step['flops']
             self.history.append(step)
             self.runner.logger.info(
                 f'Greedy step {len(self.history)}: {step["group"]} -> '
-                f'{step["choice"]}, score {step["score"]:.4f}, flops '
-                f'{flops:.3f}')
-            self._save_reached(flops)
+                f'{step["choice"]}, score {step["score"]:.2f}, '
+                f'{flops:.3f} {self.flops_unit}')
+            self._save_reached(flops, step['score'])
             self._save_state(indices)
+        self._summarize()
         self.runner.call_hook(f'after_{stage}')
+
+    def _resources_of(self, indices: Dict[str, int]) -> Dict[str, float]:
+        self._set(indices)
+        return self._resources()
 
     def _all_reached(self) -> bool:
         return all(str(t) in self.results for t in self.target_flops)
@@ -195,9 +248,7 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
             if index <= self.min_index:
                 continue
             trial = dict(indices, **{group: index - 1})
-            self._set(trial)
-            score = self.scorer.score(candidate_key(
-                {k: self.choices[k][i] for k, i in trial.items()}))
+            score = self._score(trial)
             if best is None or score > best['score']:
                 best = dict(group=group, index=index - 1,
                             choice=self.choices[group][index - 1],
@@ -206,7 +257,7 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
         self.scorer.check_spread(type(self).__name__)
         return best
 
-    def _save_reached(self, flops: float) -> None:
+    def _save_reached(self, flops: float, score: float) -> None:
         for target in self.target_flops:
             if str(target) in self.results or flops > target:
                 continue
@@ -215,11 +266,69 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
                 atomic_dump_yaml(self.mutator.config_template(), path)
             self.results[str(target)] = path
             self.runner.logger.info(
-                f'Target {target:g}: {flops:.3f} FLOPs, subnet saved to '
-                f'{path}')
+                f'Target {target:g} {self.flops_unit}: reached '
+                f'{flops:.3f} {self.flops_unit} (score {score:.2f}), '
+                f'subnet saved to {path}')
 
     def _save_state(self, indices: Dict[str, int]) -> None:
         if is_main_process():
             write_json_atomic(
                 dict(indices=indices, history=self.history,
-                     results=self.results), self._state_path())
+                     results=self.results, start=self.start),
+                self._state_path())
+
+    def _target_rows(self) -> List[Dict[str, Any]]:
+        """Per target, the first point of the walk at or below it."""
+        walk = [dict(self.start, step=0)] + [
+            dict(s, step=i) for i, s in enumerate(self.history, 1)]
+        rows = []
+        for target in self.target_flops:
+            point = next(p for p in walk if p['flops'] <= target)
+            rows.append(
+                dict(target=target, flops=point['flops'],
+                     params=point.get('params'), score=point['score'],
+                     step=point['step'], subnet=self.results[str(target)]))
+        return rows
+
+    def _uniform_rows(self) -> List[Dict[str, Any]]:
+        """FLOPs, params and score of every uniform width."""
+        if not self.compare_uniform:
+            return []
+        levels = max(len(v) for v in self.choices.values())
+        rows = []
+        for level in range(levels, 0, -1):
+            indices = uniform_indices(self.choices, level, levels,
+                                      self.min_index)
+            if level < levels and indices == uniform_indices(
+                    self.choices, level + 1, levels, self.min_index):
+                break  # min_channel_bins: narrower levels are the same
+            rows.append(
+                dict(width=f'{level}/{levels}',
+                     **self._resources_of(indices),
+                     score=self._score(indices)))
+        return rows
+
+    def _summarize(self) -> None:
+        """Log the summary table, write it as JSON and plot it."""
+        indices = {k: len(v) - 1 for k, v in self.choices.items()}
+        self.summary = dict(
+            flops_unit=self.estimator.units.get('flops') or '',
+            params_unit=self.estimator.units.get('params') or '',
+            score_key=self.scorer.score_key,
+            steps=len(self.history),
+            start=self.start,
+            targets=self._target_rows(),
+            uniform=self._uniform_rows())
+        # After the uniform widths: every subnet this run scored.
+        self.summary['scored'] = len(self._scores)
+        for step in self.history:  # leave the model at the last widths
+            indices[step['group']] = step['index']
+        self._set(indices)
+        self.runner.logger.info('\n'.join(summary_lines(self.summary)))
+        if is_main_process():
+            work_dir = self.runner.work_dir
+            write_json_atomic(self.summary, osp.join(work_dir, SUMMARY_FILE))
+            if plot_greedy_search(self.summary, self.history,
+                                  osp.join(work_dir, PLOT_FILE)):
+                self.runner.logger.info(
+                    f'Plot of the search: {osp.join(work_dir, PLOT_FILE)}')

@@ -20,6 +20,7 @@ from ._diff_utils import (
     kept_buffers,
     optim_wrappers,
     prefixed,
+    unwrapped,
 )
 
 # Configs of the original MMRazor name this wrapper. It only hands
@@ -105,12 +106,18 @@ class Darts(BaseAlgorithm):
         self.norm_training = norm_training
         self.exclude = tuple(exclude)
 
+    @property
+    def nas_mutator(self) -> NasMutator:
+        """The mutator, also when a DDP wrapper (``DartsDDP`` /
+        ``DSNASDDP``) has wrapped it."""
+        return unwrapped(self.mutator)
+
     # -- subnet ------------------------------------------------------------
     def derive_subnet(self) -> Dict:
         """The subnet the architecture parameters point at, in the original
         files' layout: ``{alias: {'chosen': [names]}}`` (see
         :meth:`NasMutator.derive_choices`)."""
-        choices = self.mutator.derive_choices(self.exclude)
+        choices = self.nas_mutator.derive_choices(self.exclude)
         return choices_to_subnet({
             key: value if isinstance(value, list) else [value]
             for key, value in choices.items()

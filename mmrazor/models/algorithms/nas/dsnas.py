@@ -16,7 +16,12 @@ from mmrazor.structures import choices_to_subnet
 
 from ...mutators import NasMutator
 from ..base import BaseAlgorithm, build_component
-from ._diff_utils import all_reduce_mean, optim_wrappers, prefixed
+from ._diff_utils import (
+    all_reduce_mean,
+    optim_wrappers,
+    prefixed,
+    unwrapped,
+)
 
 # The original's configs name this wrapper; it hands train_step to DSNAS,
 # which averages its gradients over the ranks itself.
@@ -97,10 +102,16 @@ class DSNAS(BaseAlgorithm):
         self.norm_training = norm_training
         self.is_supernet = True
 
+    @property
+    def nas_mutator(self) -> NasMutator:
+        """The mutator, also when a DDP wrapper (``DartsDDP`` /
+        ``DSNASDDP``) has wrapped it."""
+        return unwrapped(self.mutator)
+
     def derive_subnet(self) -> Dict:
         """``{group: {'chosen': op}}``: the most probable (or fixed) op of
         every block, the layout of the original's DSNAS subnet file."""
-        return choices_to_subnet(self.mutator.derive_choices(exclude=()))
+        return choices_to_subnet(self.nas_mutator.derive_choices(exclude=()))
 
     def export_subnet(self) -> Dict:
         """What ``DumpSubnetHook`` writes: :meth:`derive_subnet`."""
@@ -112,7 +123,7 @@ class DSNAS(BaseAlgorithm):
         if dist.is_available() and dist.is_initialized():
             for param in self.mutator.parameters():
                 dist.broadcast(param.data, src=0)
-        for group in self.mutator.search_groups.values():
+        for group in self.nas_mutator.search_groups.values():
             for mutable in group:
                 if not mutable.is_fixed:
                     mutable.fix_chosen(mutable.derive_choice())
@@ -158,9 +169,9 @@ class DSNAS(BaseAlgorithm):
         backward pass, and the mean credit ``dL/dZ_s`` (for the logs)."""
         grads: List[Tensor] = []
         credits = []
-        for key, group in self.mutator.search_groups.items():
+        for key, group in self.nas_mutator.search_groups.items():
             try:
-                param = self.mutator.arch_param(key)
+                param = self.nas_mutator.arch_param(key)
             except KeyError:  # a group without a parameter
                 continue
             grad = torch.zeros_like(param)

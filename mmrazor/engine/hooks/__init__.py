@@ -4,6 +4,7 @@ states in checkpoints, and the defaults ``tools/train.py`` adds."""
 from .default_hooks import DEFAULT_HOOKS, add_default_hooks
 from .dump_subnet_hook import DumpSubnetHook
 from .estimate_resources_hook import EstimateResourcesHook
+from .gumbel_temperature_hook import GumbelTemperatureHook
 from .nonfinite_loss_hook import NonFiniteLossHook
 from .pruning_hooks import PruningStructureHook, ResourceInfoHook
 from .random_state_hook import RandomStateHook
@@ -11,6 +12,7 @@ from .stop_distillation_hook import StopDistillHook
 
 __all__ = [
     'DEFAULT_HOOKS', 'DumpSubnetHook', 'EstimateResourcesHook',
+    'GumbelTemperatureHook',
     'NonFiniteLossHook', 'PruningStructureHook', 'RandomStateHook',
     'ResourceInfoHook', 'StopDistillHook',
     'add_default_hooks'

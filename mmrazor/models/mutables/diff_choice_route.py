@@ -250,8 +250,9 @@ class GumbelChoiceRoute(_RouteMixin, ArchParamHolder, BaseMutable):
     Each forward draws ``gumbel_softmax(alpha, tau, hard)``: with ``hard``
     one edge is run (the others have probability 0 and are skipped) while
     the gradient flows as for the soft sample. Lower ``tau`` during
-    training with :meth:`set_temperature` (no schedule hook exists yet:
-    call it from a custom hook).
+    training with :meth:`set_temperature`, or from a config with
+    ``custom_hooks=[dict(type='mmrazor.GumbelTemperatureHook')]``
+    (linear, geometric or cosine schedules; GDAS's 10 to 0.1 by default).
 
     Args:
         edges (nn.ModuleDict): The edges, in input order.

@@ -58,6 +58,7 @@ def _mutable_cfgs():
         'OneShotMutableOP': op,
         'OneShotMutableValue': dict(type='OneShotMutableValue',
                                     value_list=[1, 2, 3]),
+        'MutableValue': dict(type='MutableValue', value_list=[1, 2, 3]),
         # differentiable NAS: ops and routes, fixed choices as name lists
         'DiffMutableOP': dict(op, type='DiffMutableOP'),
         'OneHotMutableOP': dict(op, type='OneHotMutableOP'),

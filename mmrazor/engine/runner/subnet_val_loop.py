@@ -44,6 +44,9 @@ class SubnetValLoop(ValLoop):
             given, FLOPs and params of each subnet are reported. Defaults
             to None.
         seed (int): Seed of the random subnets. Defaults to 0.
+        evaluate_fixed_subnet (bool): MMRazor 1.0's flag: True validates
+            the model as it is, as ``subnets=('current', )`` does (its
+            configs of static subnets set it). Defaults to False.
     """
 
     def __init__(self,
@@ -55,8 +58,11 @@ class SubnetValLoop(ValLoop):
                  num_random: int = 1,
                  calibrate_sample_num: int = 0,
                  estimator_cfg: Optional[Dict] = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 evaluate_fixed_subnet: bool = False) -> None:
         super().__init__(runner, dataloader, evaluator, fp16)
+        if evaluate_fixed_subnet:
+            subnets = ('current', )
         unknown = [k for k in subnets if k not in KINDS]
         if unknown or not subnets:
             raise ValueError(

@@ -5,6 +5,7 @@ from .derived_mutable import DerivedMutable, make_divisible
 from .diff_choice_route import DiffChoiceRoute, GumbelChoiceRoute
 from .diff_mutable_op import DiffMutableOP
 from .mutable_channel import (
+                              BaseMutableChannel,
                               MutableChannel,
                               MutableChannelContainer,
                               OneShotMutableChannel,
@@ -14,15 +15,22 @@ from .mutable_channel import (
 )
 from .mutable_channel.units import (
                               Channel,
+                              ChannelUnitType,
                               DCFFChannelUnit,
                               GroupFisherChannelUnit,
                               L1MutableChannelUnit,
                               MutableChannelUnit,
                               OneShotMutableChannelUnit,
                               SequentialMutableChannelUnit,
+                              SlimmableChannelUnit,
 )
-from .mutable_module import OneShotMutableOP
-from .mutable_value import OneShotMutableValue
+from .mutable_module import (
+                              DiffMutableModule,
+                              MutableModule,
+                              OneShotMutableModule,
+                              OneShotMutableOP,
+)
+from .mutable_value import MutableValue, OneShotMutableValue
 from .one_hot_mutable_op import OneHotMutableOP
 
 __all__ = [
@@ -33,5 +41,8 @@ __all__ = [
     'SquentialMutableChannel', 'Channel', 'MutableChannelUnit',
     'SequentialMutableChannelUnit', 'OneShotMutableChannelUnit',
     'L1MutableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit',
-    'DiffMutableOP', 'DiffChoiceRoute', 'GumbelChoiceRoute', 'OneHotMutableOP'
+    'DiffMutableOP', 'DiffChoiceRoute', 'GumbelChoiceRoute', 'OneHotMutableOP',
+    'MutableValue', 'MutableModule', 'OneShotMutableModule',
+    'DiffMutableModule', 'BaseMutableChannel', 'SlimmableChannelUnit',
+    'ChannelUnitType'
 ]

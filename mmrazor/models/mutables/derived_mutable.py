@@ -8,16 +8,8 @@ import torch
 import torch.nn as nn
 
 from ._rounding import make_divisible
-from .mutable_channel._index import ChannelIndex, prefix_index
-
-
-def value_of(source: Any) -> Any:
-    """The current value of a mutable, a derived mutable or a constant."""
-    if hasattr(source, 'activated_channels'):
-        return source.activated_channels
-    if hasattr(source, 'current_choice'):
-        return source.current_choice
-    return source
+from .derive_methods import DerivedMethodMixin, value_of
+from .mutable_channel._index import ChannelIndex, mask_to_index, prefix_index
 
 
 def _scaled(values: List[Any], divisor: Optional[int],
@@ -28,7 +20,7 @@ def _scaled(values: List[Any], divisor: Optional[int],
     return make_divisible(product, divisor, min_value)
 
 
-class DerivedMutable(nn.Module):
+class DerivedMutable(DerivedMethodMixin, nn.Module):
     """A value computed from the current values of other mutables.
 
     A derived mutable is not searched (a mutator skips it); it follows its
@@ -46,6 +38,10 @@ class DerivedMutable(nn.Module):
         sources (sequence): Mutables, derived mutables or constants.
         num_channels (int, optional): Full channel count when the value is
             a number of channels. Defaults to None.
+        mask_fn (callable, optional): ``mask_fn(sources) -> bool tensor`` of
+            length ``num_channels``, for channels that are not the first
+            ones (a concatenation). Defaults to the first
+            ``activated_channels`` channels.
 
     Examples:
         >>> in_ch = OneShotMutableChannel(32, [16, 24, 32])
@@ -59,11 +55,14 @@ class DerivedMutable(nn.Module):
     def __init__(self,
                  fn: Callable[[List[Any]], Any],
                  sources: Sequence[Any],
-                 num_channels: Optional[int] = None) -> None:
+                 num_channels: Optional[int] = None,
+                 mask_fn: Optional[Callable[[List[Any]],
+                                            torch.Tensor]] = None) -> None:
         super().__init__()
         self.fn = fn
         self.__dict__['sources'] = list(sources)
         self.num_channels = num_channels
+        self.mask_fn = mask_fn
 
     @classmethod
     def scaled(cls,
@@ -94,6 +93,8 @@ class DerivedMutable(nn.Module):
         if self.num_channels is None:
             raise AttributeError('This DerivedMutable is not a channel count;'
                                  ' build it with `num_channels`')
+        if self.mask_fn is not None:
+            return int(self.current_mask.sum())
         value = int(self.current_choice)
         if not 1 <= value <= self.num_channels:
             raise ValueError(
@@ -103,15 +104,31 @@ class DerivedMutable(nn.Module):
 
     @property
     def current_mask(self) -> torch.Tensor:
-        """Bool mask: the first ``activated_channels`` channels."""
+        """Bool mask: the first ``activated_channels`` channels, or what
+        ``mask_fn`` gives."""
+        if self.mask_fn is not None:
+            return self.mask_fn(self.sources).bool()
         mask = torch.zeros(self.num_channels, dtype=torch.bool)
         mask[:self.activated_channels] = True
         return mask
 
     @property
     def activated_index(self) -> ChannelIndex:
-        """``None`` at full width, else a prefix slice."""
+        """``None`` at full width, else a prefix slice (or the indices of
+        the mask given by ``mask_fn``)."""
+        if self.mask_fn is not None:
+            return mask_to_index(self.current_mask)
         return prefix_index(self.activated_channels, self.num_channels)
+
+    @property
+    def source_mutables(self) -> List[Any]:
+        """The mutables this one derives from (the original's name)."""
+        return [s for s in self.sources if hasattr(s, 'current_choice')]
+
+    @property
+    def is_fixed(self) -> bool:
+        """Whether every source mutable is fixed."""
+        return all(getattr(s, 'is_fixed', True) for s in self.sources)
 
     def extra_repr(self) -> str:
         return f'num_channels={self.num_channels}, value={self.current_choice}'

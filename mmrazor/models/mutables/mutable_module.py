@@ -2,6 +2,7 @@
 """Mutables that choose among candidate modules."""
 import copy
 import warnings
+from abc import abstractmethod
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Union
 
@@ -16,8 +17,60 @@ from .base_mutable import BaseMutable
 CandidatesType = Union[Dict[str, Union[Dict, nn.Module]], nn.ModuleDict]
 
 
+class MutableModule(BaseMutable):
+    """Base of mutables that choose among modules (the original MMRazor's
+    ``MutableModule``).
+
+    Subclasses run a fixed, a chosen or every candidate through
+    :meth:`forward_fixed`, :meth:`forward_choice` and :meth:`forward_all`.
+
+    Args:
+        module_kwargs (dict, optional): Keyword arguments merged into every
+            candidate config. Defaults to None.
+        alias (str, optional): Search-group name shared with other mutables.
+            Defaults to None.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 module_kwargs: Optional[Dict[str, Any]] = None,
+                 alias: Optional[str] = None,
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(alias=alias, init_cfg=init_cfg)
+        self.module_kwargs = dict(module_kwargs or {})
+
+    @abstractmethod
+    def forward_fixed(self, x: Any) -> Any:
+        """Run the candidate the mutable is fixed to."""
+
+    @abstractmethod
+    def forward_choice(self, x: Any, choice: Any) -> Any:
+        """Run the candidate ``choice``."""
+
+    @abstractmethod
+    def forward_all(self, x: Any) -> Any:
+        """Run every candidate and combine their outputs."""
+
+
+class OneShotMutableModule(MutableModule):
+    """A module mutable of one-shot NAS: one path at a time (the original
+    MMRazor's ``OneShotMutableModule``).
+
+    ``forward`` runs :meth:`forward_fixed` once fixed,
+    :meth:`forward_choice` when a choice is set, else :meth:`forward_all`.
+    """
+
+    def forward(self, x: Any) -> Any:
+        """Run the fixed, the chosen or every candidate (see the class)."""
+        if self.is_fixed:
+            return self.forward_fixed(x)
+        if self.current_choice is None:
+            return self.forward_all(x)
+        return self.forward_choice(x, self.current_choice)
+
+
 @MODELS.register_module()
-class OneShotMutableOP(BaseMutable):
+class OneShotMutableOP(OneShotMutableModule):
     """Chooses one op among named candidates, as in one-shot NAS (SPOS).
 
     Each candidate is an op config (built through ``MODELS``, with
@@ -59,7 +112,8 @@ class OneShotMutableOP(BaseMutable):
                  module_kwargs: Optional[Dict[str, Any]] = None,
                  alias: Optional[str] = None,
                  init_cfg: Optional[Dict] = None) -> None:
-        super().__init__(alias=alias, init_cfg=init_cfg)
+        super().__init__(module_kwargs=module_kwargs, alias=alias,
+                         init_cfg=init_cfg)
         if not isinstance(candidates, (dict, nn.ModuleDict)):
             raise TypeError(
                 f'{self._describe()}: `candidates` must be a dict of op '
@@ -69,7 +123,6 @@ class OneShotMutableOP(BaseMutable):
                 f'{self._describe()}: `candidates` is empty; give at least '
                 'one named op config, e.g. candidates=dict(shuffle_3x3=dict('
                 "type='ShuffleBlock', kernel_size=3))")
-        self.module_kwargs = dict(module_kwargs or {})
         self._candidates = nn.ModuleDict(
             OrderedDict((name, self._build_candidate(name, op))
                         for name, op in candidates.items()))
@@ -159,6 +212,25 @@ class OneShotMutableOP(BaseMutable):
         inner = nn.Sequential(OrderedDict([(name, op)]))
         return nn.Sequential(OrderedDict([('_candidates', inner)]))
 
+    def forward_fixed(self, x: Any) -> Any:
+        """Run the only candidate left after ``fix_chosen``."""
+        return self._candidates[self._chosen](x)
+
+    def forward_choice(self, x: Any, choice: Optional[str] = None) -> Any:
+        """Run the candidate ``choice`` (the current one by default)."""
+        choice = self._chosen if choice is None else choice
+        if choice is None:
+            raise RuntimeError(
+                f'{self._describe()} has no current choice; give `choice` '
+                f'or set `current_choice` to one of {self.choices}')
+        self.check_choice(choice)
+        return self._candidates[choice](x)
+
+    def forward_all(self, x: Any) -> Any:
+        """Run every candidate and return the sum of their outputs."""
+        outputs: List[Tensor] = [op(x) for op in self._candidates.values()]
+        return sum(outputs[1:], outputs[0])
+
     def forward(self, x: Any) -> Any:
         """Run the chosen candidate, or all of them summed if none is set.
 
@@ -178,9 +250,22 @@ class OneShotMutableOP(BaseMutable):
                 'Set a subnet first (NasMutator.set_choices, or '
                 'load_fix_subnet) to evaluate a single path.',
                 stacklevel=2)
-        outputs: List[Tensor] = [op(x) for op in self._candidates.values()]
-        return sum(outputs[1:], outputs[0])
+        return self.forward_all(x)
 
     def extra_repr(self) -> str:
         fixed = ', fixed' if self.is_fixed else ''
         return f'alias={self.alias!r}, current_choice={self._chosen!r}{fixed}'
+
+
+# The original MMRazor's module path ``mutables.mutable_module`` also held
+# the differentiable mutables; these are their homes here.
+from ._diff_common import ArchParamHolder as DiffMutableModule  # noqa: E402
+from .diff_choice_route import DiffChoiceRoute  # noqa: E402,F401
+from .diff_mutable_op import DiffMutableOP  # noqa: E402,F401
+from .one_hot_mutable_op import OneHotMutableOP  # noqa: E402,F401
+
+__all__ = [
+    'MutableModule', 'OneShotMutableModule', 'OneShotMutableOP',
+    'DiffMutableModule', 'DiffMutableOP', 'DiffChoiceRoute',
+    'OneHotMutableOP'
+]

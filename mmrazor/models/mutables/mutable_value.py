@@ -7,31 +7,34 @@ from mmrazor.utils import DumpChosen
 
 from .base_mutable import BaseMutable
 from .choice_epoch import bump_choice_epoch
+from .derived_mutable import DerivedMethodMixin
 
 
 @MODELS.register_module()
-class OneShotMutableValue(BaseMutable):
-    """A value chosen from ``value_list``, sampled uniformly in one-shot NAS.
+class MutableValue(DerivedMethodMixin, BaseMutable):
+    """A value chosen from ``value_list``.
 
     The mutable does not run anything: modules read ``current_choice`` (for
     instance a kernel size or an expand ratio) when they build or forward.
+    ``mutable * 2`` and ``mutable // 2`` (or ``// (ratio, divisor)``) give
+    :class:`DerivedMutable` values that follow it, as in the original
+    MMRazor.
 
     Args:
         value_list (list): The candidate values. Must be non-empty and hold
             no duplicates.
         default_value (optional): The initial ``current_choice``. Defaults to
-            the largest value when the values are ordered, else the first.
+            the first value.
         alias (str, optional): Search-group name shared with other mutables.
             Defaults to None.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
 
     Examples:
-        >>> mutable = OneShotMutableValue(value_list=[3, 5, 7])
+        >>> mutable = MutableValue(value_list=[3, 5, 7])
         >>> mutable.current_choice
-        7
-        >>> mutable.current_choice = 3
-        >>> mutable.dump_chosen().chosen
         3
+        >>> (mutable * 2).current_choice
+        6
     """
 
     def __init__(self,
@@ -41,10 +44,10 @@ class OneShotMutableValue(BaseMutable):
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(alias=alias, init_cfg=init_cfg)
         if not isinstance(value_list, (list, tuple)) or len(value_list) == 0:
-            raise ValueError('OneShotMutableValue: `value_list` must be a '
-                             f'non-empty list, but got {value_list!r}')
+            raise ValueError(f'{type(self).__name__}: `value_list` must be '
+                             f'a non-empty list, but got {value_list!r}')
         if any(v in value_list[:i] for i, v in enumerate(value_list)):
-            raise ValueError('OneShotMutableValue: `value_list` must not '
+            raise ValueError(f'{type(self).__name__}: `value_list` must not '
                              f'hold duplicates, but got {value_list!r}')
         self._value_list = list(value_list)
         if default_value is None:
@@ -53,10 +56,7 @@ class OneShotMutableValue(BaseMutable):
         self._current_choice = default_value
 
     def _default(self) -> Any:
-        try:
-            return max(self._value_list)
-        except TypeError:
-            return self._value_list[0]
+        return self._value_list[0]
 
     @property
     def choices(self) -> List[Any]:
@@ -77,16 +77,6 @@ class OneShotMutableValue(BaseMutable):
                 f'it cannot take {choice!r}')
         self._current_choice = choice
         bump_choice_epoch()
-
-    @property
-    def min_choice(self) -> Any:
-        """The smallest value."""
-        return min(self._value_list)
-
-    @property
-    def max_choice(self) -> Any:
-        """The largest value."""
-        return max(self._value_list)
 
     def fix_chosen(self, chosen: Any) -> None:
         """Fix the value to ``chosen`` and drop the other values.
@@ -109,3 +99,42 @@ class OneShotMutableValue(BaseMutable):
         return DumpChosen(
             chosen=self._current_choice,
             meta=dict(all_choices=self.choices))
+
+
+@MODELS.register_module()
+class OneShotMutableValue(MutableValue):
+    """A value chosen from ``value_list``, sampled uniformly in one-shot NAS.
+
+    Args:
+        value_list (list): The candidate values. Must be non-empty and hold
+            no duplicates.
+        default_value (optional): The initial ``current_choice``. Defaults to
+            the largest value when the values are ordered, else the first.
+        alias (str, optional): Search-group name shared with other mutables.
+            Defaults to None.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+
+    Examples:
+        >>> mutable = OneShotMutableValue(value_list=[3, 5, 7])
+        >>> mutable.current_choice
+        7
+        >>> mutable.current_choice = 3
+        >>> mutable.dump_chosen().chosen
+        3
+    """
+
+    def _default(self) -> Any:
+        try:
+            return max(self._value_list)
+        except TypeError:
+            return self._value_list[0]
+
+    @property
+    def min_choice(self) -> Any:
+        """The smallest value."""
+        return min(self._value_list)
+
+    @property
+    def max_choice(self) -> Any:
+        """The largest value."""
+        return max(self._value_list)

@@ -10,14 +10,12 @@ from mmengine.model import BaseModel
 from mmrazor.registry import MODELS
 
 from ...mutables import DCFFChannelUnit
-from ...mutables.mutable_channel.units import _fuse_conv  # noqa: F401
 from ...mutables.mutable_channel.units.dcff_unit import dcff_temperature
 from ...mutators import ChannelMutator
 from .ite_prune_algorithm import ItePruneAlgorithm
 
 # The name of the original MMRazor configs: the fusion lives in the units,
-# the plain mutator serves. (``_fuse_conv`` is imported above to register
-# ``FuseConv2d``, which the units otherwise import when they prepare.)
+# the plain mutator serves.
 MODELS.register_module(name='DCFFChannelMutator', module=ChannelMutator)
 
 _DEFAULT_MUTATOR = dict(

@@ -9,6 +9,7 @@ from mmcls.models.utils.norm import LayerNorm2d
 from mmcv.cnn.bricks.conv2d_adaptive_padding import Conv2dAdaptivePadding
 from mmcv.cnn.bricks.wrappers import Conv2d as MMCVConv2d
 from mmcv.cnn.bricks.wrappers import Linear as MMCVLinear
+from mmengine.model.utils import _BatchNormXd
 
 from ._mixin import DynamicOpMixin
 from .dynamic_container import DynamicSequential
@@ -22,17 +23,31 @@ from .dynamic_linear import DynamicLinear
 from .dynamic_norm import (
                            DynamicBatchNorm1d,
                            DynamicBatchNorm2d,
+                           DynamicBatchNorm3d,
+                           DynamicBatchNormMixin,
+                           DynamicBatchNormXd,
                            DynamicLayerNorm,
                            DynamicLayerNorm2d,
 )
 from .dynamic_resizer import DynamicInputResizer, InputResizer
+from .fuse_conv import FuseConv2d
 from .switchable_norm import SwitchableBatchNorm2d
+
+# The original MMRazor's mixin names: one mixin holds the mutable attributes
+# of every dynamic op here, and each family shares one base class.
+DynamicMixin = DynamicOpMixin
+DynamicChannelMixin = DynamicOpMixin
+DynamicConvMixin = DynamicConv2d
+DynamicLinearMixin = DynamicLinear
+DynamicLayerNormMixin = DynamicLayerNorm
 
 DYNAMIC_OF = {
     nn.Conv2d: DynamicConv2d,
     nn.Linear: DynamicLinear,
     nn.BatchNorm1d: DynamicBatchNorm1d,
     nn.BatchNorm2d: DynamicBatchNorm2d,
+    nn.BatchNorm3d: DynamicBatchNorm3d,
+    _BatchNormXd: DynamicBatchNormXd,
     nn.LayerNorm: DynamicLayerNorm,
     # mmcv's wrappers differ from torch's only on empty inputs
     MMCVConv2d: DynamicConv2d,
@@ -46,5 +61,8 @@ __all__ = [
     'DynamicConv2dAdaptivePadding', 'DynamicLinear', 'DynamicBatchNorm1d',
     'DynamicBatchNorm2d', 'DynamicLayerNorm', 'DynamicLayerNorm2d',
     'DynamicSequential', 'DynamicInputResizer', 'InputResizer',
-    'SwitchableBatchNorm2d', 'DYNAMIC_OF'
+    'SwitchableBatchNorm2d', 'DYNAMIC_OF', 'DynamicBatchNorm3d',
+    'DynamicBatchNormXd', 'FuseConv2d', 'DynamicMixin', 'DynamicChannelMixin',
+    'DynamicConvMixin', 'DynamicLinearMixin', 'DynamicLayerNormMixin',
+    'DynamicBatchNormMixin'
 ]

@@ -71,7 +71,8 @@ class DynamicSequential(nn.Sequential, DynamicOpMixin):
         for name, child in module.named_children():
             new.add_module(name, child)
         # keep ``mutable_attrs`` after the blocks so block keys come first
-        new._modules.move_to_end('mutable_attrs')
+        # (``_modules`` is a plain dict in torch >= 2.x: re-insert it)
+        new._modules['mutable_attrs'] = new._modules.pop('mutable_attrs')
         return new
 
     def to_static_op(self) -> nn.Sequential:

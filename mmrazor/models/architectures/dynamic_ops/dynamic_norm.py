@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcls.models.utils.norm import LayerNorm2d
+from mmengine.model.utils import _BatchNormXd
 
 from mmrazor.models.mutables.mutable_channel import ChannelIndex, select
 from mmrazor.registry import MODELS
@@ -140,6 +141,41 @@ class DynamicBatchNorm2d(_DynamicBatchNormMixin, nn.BatchNorm2d):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._init_mutable_attrs()
+
+
+@MODELS.register_module()
+class DynamicBatchNorm3d(_DynamicBatchNormMixin, nn.BatchNorm3d):
+    """A ``nn.BatchNorm3d`` with elastic features (sliced statistics).
+
+    Mutable attributes: ``num_features``, ``in_channels`` or
+    ``out_channels``.
+    """
+
+    static_type = nn.BatchNorm3d
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_mutable_attrs()
+
+
+@MODELS.register_module()
+class DynamicBatchNormXd(_DynamicBatchNormMixin, _BatchNormXd):
+    """mmengine's ``_BatchNormXd`` (what ``revert_sync_batchnorm`` makes of
+    a ``SyncBatchNorm``: any input dimension) with elastic features.
+
+    Mutable attributes: ``num_features``, ``in_channels`` or
+    ``out_channels``.
+    """
+
+    static_type = _BatchNormXd
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_mutable_attrs()
+
+
+# the original MMRazor's name of the shared base of dynamic batch norms
+DynamicBatchNormMixin = _DynamicBatchNormMixin
 
 
 @MODELS.register_module()

@@ -1,19 +1,19 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The convolution of DCFF: its active filters are fusions of all filters.
 
-Imported by :class:`~.dcff_unit.DCFFChannelUnit` when it prepares a model,
-not when the units package loads: the dynamic ops import the channel
-mutables, so the units package cannot import them at load time.
+Imported by :class:`~mmrazor.models.mutables.DCFFChannelUnit` when it
+prepares a model, not when the units package loads: the dynamic ops import
+the channel mutables, so the units package cannot import them at load time.
 """
 from typing import Any, Optional, Tuple
 
 import torch
 import torch.nn as nn
 
-from mmrazor.models.architectures.dynamic_ops import DynamicConv2d
+from mmrazor.models.mutables.mutable_channel import num_selected, select
 from mmrazor.registry import MODELS
 
-from .._index import num_selected, select
+from .dynamic_conv import DynamicConv2d
 
 
 @MODELS.register_module()

@@ -16,15 +16,19 @@ from .mutable_channels import (
 from .one_shot_mutable_channel import OneShotMutableChannel
 from .units import (
                      Channel,
+                     ChannelUnitType,
                      DCFFChannelUnit,
                      GroupFisherChannelUnit,
                      L1MutableChannelUnit,
                      MutableChannelUnit,
                      OneShotMutableChannelUnit,
                      SequentialMutableChannelUnit,
+                     SlimmableChannelUnit,
 )
 
 SequentialMutableChannel = SquentialMutableChannel
+# the original MMRazor's name of the base of channel mutables
+BaseMutableChannel = MutableChannel
 
 __all__ = [
     'MutableChannel', 'SimpleMutableChannel', 'SquentialMutableChannel',
@@ -32,5 +36,6 @@ __all__ = [
     'MutableChannelContainer', 'ChannelIndex', 'mask_to_index', 'num_selected',
     'prefix_index', 'select', 'Channel', 'MutableChannelUnit',
     'SequentialMutableChannelUnit', 'OneShotMutableChannelUnit',
-    'L1MutableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit'
+    'L1MutableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit',
+    'SlimmableChannelUnit', 'BaseMutableChannel', 'ChannelUnitType'
 ]

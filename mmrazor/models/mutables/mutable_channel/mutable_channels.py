@@ -23,11 +23,16 @@ import torch.nn as nn
 from mmrazor.registry import MODELS
 
 from ..choice_epoch import bump_choice_epoch
+from ..derive_methods import DerivedMethodMixin
 from ._index import ChannelIndex, mask_to_index, prefix_index
 
 
-class MutableChannel(nn.Module, ABC):
+class MutableChannel(DerivedMethodMixin, nn.Module, ABC):
     """Base of channel mutables driven by a unit or a backbone.
+
+    The original MMRazor's name of this base is ``BaseMutableChannel``
+    (an alias here). ``channel * 2``, ``channel * value_mutable`` and
+    ``channel // 2`` derive channel counts that follow it.
 
     Args:
         num_channels (int): Number of channels of the full layer.

@@ -9,6 +9,7 @@ from mmrazor.utils import DumpChosen
 
 from ..base_mutable import BaseMutable
 from ..choice_epoch import bump_choice_epoch
+from ..derive_methods import DerivedMethodMixin
 from ._index import ChannelIndex, prefix_index
 from .mutable_channels import check_choice_mode, ratio_or_number
 
@@ -16,7 +17,7 @@ Choice = Union[int, float]
 
 
 @MODELS.register_module()
-class OneShotMutableChannel(BaseMutable):
+class OneShotMutableChannel(DerivedMethodMixin, BaseMutable):
     """A channel width chosen from ``candidate_choices`` (one-shot NAS).
 
     It is a mutable a :class:`~mmrazor.models.NasMutator` searches, and a

@@ -1,5 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Channel units: groups of coupled channels and how they are pruned."""
+from typing import TypeVar
+
 from .channel_unit import Channel, MutableChannelUnit
 from .dcff_unit import DCFFChannelUnit
 from .group_fisher_unit import GroupFisherChannelUnit
@@ -10,8 +12,12 @@ from .sequential_units import (
 )
 from .slimmable_unit import SlimmableChannelUnit
 
+# the original MMRazor's type variable of unit classes
+ChannelUnitType = TypeVar('ChannelUnitType', bound=MutableChannelUnit)
+
 __all__ = [
     'Channel', 'MutableChannelUnit', 'SequentialMutableChannelUnit',
     'OneShotMutableChannelUnit', 'L1MutableChannelUnit',
-    'SlimmableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit'
+    'SlimmableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit',
+    'ChannelUnitType'
 ]

@@ -87,7 +87,7 @@ class DCFFChannelUnit(SequentialMutableChannelUnit):
     convolution that produces all the unit's channels (a plain or dynamic
     ``Conv2d`` with ``groups=1``; not the elastic-kernel BigNAS / OFA
     convolutions) into a ``FuseConv2d``
-    (``mmrazor.models.mutables.mutable_channel.units._fuse_conv``), whose
+    (``mmrazor.models.architectures.dynamic_ops``), whose
     ``i``-th active filter is ``sum_j fusion_matrix[i, j] * w_j``.
 
     :meth:`update_fusion` recomputes ``fusion_matrix`` from the current
@@ -139,7 +139,10 @@ class DCFFChannelUnit(SequentialMutableChannelUnit):
         """Register the mutable channel, then make the output convolutions
         (``groups=1``, whole output range) fused convolutions."""
         super().prepare_for_pruning(model)
-        from ._fuse_conv import DynamicConv2d, FuseConv2d
+        from mmrazor.models.architectures.dynamic_ops import (
+            DynamicConv2d,
+            FuseConv2d,
+        )
         convs = []
         for channel in self.output_related:
             module = model.get_submodule(channel.name)

@@ -18,6 +18,7 @@ from mmrazor.utils.validators import check_int
 from .candidates import CandidateSampler
 from .resources import SubnetResources
 from .scorer import SubnetScorer
+from .search_predictor import PREDICTOR_EPOCH, build_search_predictor
 from .search_report import (
     plot_pareto,
     write_candidates_table,
@@ -99,6 +100,16 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         max_sample_attempts (int): Draws allowed per wanted candidate; when
             they run out, the epoch goes on with the candidates found (an
             error if there are none at all). Defaults to 100.
+        predictor_cfg (dict, optional): A metric predictor
+            (``mmrazor.MetricPredictor``): before the first generation its
+            ``train_samples`` random subnets are evaluated (``epoch`` -1)
+            and it is fitted on them; from then on every candidate is
+            scored by the predictor instead of being evaluated. Defaults
+            to None (every candidate is evaluated).
+        verify_top_k (int, optional): With a predictor, how many of the
+            best predicted candidates are evaluated for real after the
+            last generation; the best is then the best evaluated subnet.
+            0 keeps the predicted ranking. Defaults to ``top_k``.
     """
 
     def __init__(self,
@@ -122,7 +133,9 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                  estimator_cfg: Optional[Dict] = None,
                  score_key: str = 'accuracy/top1',
                  init_candidates: Optional[str] = None,
-                 max_sample_attempts: int = 100) -> None:
+                 max_sample_attempts: int = 100,
+                 predictor_cfg: Optional[Dict] = None,
+                 verify_top_k: Optional[int] = None) -> None:
         check_int(self, 'max_epochs', max_epochs, low=1)
         check_int(self, 'num_candidates', num_candidates, low=1)
         check_int(self, 'max_sample_attempts', max_sample_attempts, low=1)
@@ -173,6 +186,10 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                                    calibrate_dataloader, self.seed)
         self.sampler = CandidateSampler(self.choices, self.seed, mutate_prob,
                                         crossover_prob)
+        self.predictor = build_search_predictor(predictor_cfg, self.choices,
+                                                score_key, self.seed)
+        self.verify_top_k = top_k if verify_top_k is None else verify_top_k
+        check_int(self, 'verify_top_k', self.verify_top_k, low=0)
         self._snapshot: Dict[str, Any] = {}
 
     # ------------------------------------------------------------------
@@ -218,8 +235,12 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                     '--work-dir; mmrazor does not overwrite them.')
         if self._epoch == 0 and not self.population:
             self.population = self._initial_population()
+        if self.predictor is not None:
+            self._fit_predictor()
         while self._epoch < self._max_epochs:
             self.run_epoch()
+        if self.predictor is not None and self.verify_top_k > 0:
+            self._verify_predicted()
         self._write_outputs()
         self.runner.call_hook('after_train')
 
@@ -237,7 +258,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             f'Search epoch [{self._epoch + 1}/{self._max_epochs}] '
             f'best {self.score_key}: {best["score"]:.4f} '
             f'{format_resources(best["resources"])}; '
-            f'{len(self.records)} candidates evaluated so far')
+            f'{self._count_message()}')
         parents = [self.records[k]['choices'] for k in self.top_k_keys]
         children = self._breed(parents, self.num_mutation,
                                self.sampler.mutate, [])
@@ -332,6 +353,23 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             candidate_key(c): c
             for c in self.population if candidate_key(c) not in self.records
         }.values())
+        if self.predictor is not None and self.predictor.fitted:
+            for choices, score in zip(todo, self.predictor.score(todo)):
+                key = candidate_key(choices)
+                self.records[key] = dict(
+                    key=key,
+                    choices=choices,
+                    score=score,
+                    resources=self.resources.estimate(choices),
+                    epoch=self._epoch,
+                    predicted=True,
+                    predicted_score=score)
+            self._save_state()
+            return
+        self._evaluate_all(todo, self._epoch)
+
+    def _evaluate_all(self, todo: List[Dict[str, Any]], epoch: int) -> None:
+        """Evaluate the candidates for real and record their scores."""
         bar = ProgressBar(len(todo)) if todo and is_main_process() else None
         for choices in todo:
             key = candidate_key(choices)
@@ -341,7 +379,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                 choices=choices,
                 score=score,
                 resources=self.resources.estimate(choices),
-                epoch=self._epoch)
+                epoch=epoch)
             # Scores are saved as they come: a resumed run replays this
             # epoch from its snapshot and finds them, evaluating nothing
             # twice.
@@ -350,6 +388,47 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                 bar.update()
         if bar is not None:
             print()
+
+    def _fit_predictor(self) -> None:
+        """Evaluate the predictor's training subnets (those not evaluated
+        yet), then fit it."""
+        self._take_snapshot()
+        if (not self.predictor.predictor.handler_ckpt
+                and not isinstance(self.predictor.predictor.train_samples,
+                                   str)):
+            subnets = self.predictor.training_subnets(
+                self.resources.within, self.max_sample_attempts)
+            todo = [c for c in subnets if candidate_key(c) not in self.records]
+            if todo:
+                self.runner.logger.info(
+                    f'Evaluating {len(todo)} random subnets to fit the metric '
+                    'predictor')
+            self._evaluate_all(todo, PREDICTOR_EPOCH)
+        self.predictor.fit(self.records, self.runner.work_dir,
+                           self.runner.logger)
+
+    def _verify_predicted(self) -> None:
+        """Evaluate the best predicted candidates; rank the evaluated."""
+        for rec in self.predictor.to_verify(self.records, self.verify_top_k):
+            if not rec.get('predicted'):
+                continue
+            rec['score'] = self._evaluate(rec['choices'], rec['key'])
+            rec['predicted'] = False
+            self._save_state()
+        evaluated = [
+            r for r in self.records.values() if not r.get('predicted')
+        ]
+        ranked = sorted(evaluated, key=lambda r: -r['score'])
+        self.top_k_keys = [r['key'] for r in ranked[:self.top_k]]
+        self.runner.logger.info(
+            f'Verified the {self.verify_top_k} best predicted candidates; '
+            f'{self._count_message()}')
+
+    def _count_message(self) -> str:
+        predicted = sum(1 for r in self.records.values() if r.get('predicted'))
+        return (f'{len(self.records) - predicted} candidates evaluated'
+                + (f', {predicted} predicted' if self.predictor else '')
+                + ' so far')
 
     def _evaluate(self, choices: Dict[str, Any], key: str) -> float:
         """Score one candidate; seeded by the candidate, so reproducible."""

@@ -22,20 +22,32 @@ def write_candidates_table(records: Sequence[Dict[str, Any]],
 
     Columns: ``rank`` (by score), ``epoch`` (when it was first evaluated),
     ``score``, one column per resource, then ``choices`` (the subnet as
-    JSON).
+    JSON). When a metric predictor scored some (their records hold
+    ``predicted_score``), two more columns follow: ``predicted`` (whether
+    ``score`` is the prediction, not an evaluation) and
+    ``predicted_score``; evaluated subnets rank before predicted ones.
     """
     resource_keys: List[str] = sorted(
         {k for r in records for k in r.get('resources', {})})
+    with_predictor = any('predicted_score' in r for r in records)
+    extra = ['predicted', 'predicted_score'] if with_predictor else []
     with atomic_open(path, newline='') as f:
         writer = csv.writer(f)
-        writer.writerow(['rank', 'epoch', 'score', *resource_keys, 'choices'])
-        ranked = sorted(records, key=lambda r: -r['score'])
+        writer.writerow(
+            ['rank', 'epoch', 'score', *resource_keys, 'choices', *extra])
+        # Evaluated subnets rank before predicted ones.
+        ranked = sorted(
+            records, key=lambda r: (bool(r.get('predicted')), -r['score']))
         for rank, rec in enumerate(ranked, 1):
-            writer.writerow([
+            row = [
                 rank, rec['epoch'], rec['score'],
                 *[rec['resources'].get(k) for k in resource_keys],
                 json.dumps(rec['choices'], sort_keys=True)
-            ])
+            ]
+            if with_predictor:
+                row += [bool(rec.get('predicted')),
+                        rec.get('predicted_score', '')]
+            writer.writerow(row)
 
 
 def plot_pareto(records: Sequence[Dict[str, Any]],

@@ -74,8 +74,9 @@ def shrink_inputs(node: Any, size: int, resizer: bool = True) -> None:
 
 
 def _tiny_search(loop: dict, dataloader: dict) -> dict:
-    """A search loop config that evaluates two candidates (evolution) or
-    stops at once (greedy slimming) on ``dataloader``."""
+    """A search loop config that evaluates two candidates (evolution; with
+    a metric predictor, three to fit it and one to verify) or stops at once
+    (greedy slimming) on ``dataloader``."""
     loop = copy.deepcopy(loop)
     loop['dataloader'] = copy.deepcopy(dataloader)
     if loop.get('calibrate_sample_num'):
@@ -83,6 +84,12 @@ def _tiny_search(loop: dict, dataloader: dict) -> dict:
     if loop['type'].split('.')[-1] == 'EvolutionSearchLoop':
         loop.update(max_epochs=1, num_candidates=2, top_k=1, num_mutation=1,
                     num_crossover=1)
+        predictor = loop.get('predictor_cfg')
+        if isinstance(predictor, dict) and isinstance(
+                predictor.get('train_samples', 2), int):
+            # fitted on 3 evaluated subnets, 1 best predicted verified
+            predictor['train_samples'] = 3
+            loop['verify_top_k'] = 1
     else:
         # above what the fake-size network counts: met before any step
         loop['target_flops'] = (1e6, )

@@ -41,8 +41,8 @@ ORIGINAL_DIR = os.environ.get('MMRAZOR_ORIGINAL_CONFIGS')
 
 # The original's mmcls configs of the algorithms implemented here. Left
 # out, for want of the algorithm or a part of it: AutoFormer,
-# Once-For-All, DMCP, CRD (its dataset), DeiT (its head), the SPOS search
-# with a predictor, the wide-ResNet baselines and quantization.
+# Once-For-All, DMCP, CRD (its dataset), DeiT (its head), the wide-ResNet
+# baselines and quantization.
 ORIGINAL_CONFIGS = (
     'distill/mmcls/abloss/abloss_logits_resnet50_resnet18_8xb32_in1k.py',
     'distill/mmcls/abloss/'
@@ -84,6 +84,7 @@ ORIGINAL_CONFIGS = (
     'nas/mmcls/spos/spos_mobilenet_subnet_8xb128_in1k.py',
     'nas/mmcls/spos/spos_mobilenet_supernet_8xb128_in1k.py',
     'nas/mmcls/spos/spos_shufflenet_search_8xb128_in1k.py',
+    'nas/mmcls/spos/spos_shufflenet_search_predictor_8xb128_in1k.py',
     'nas/mmcls/spos/spos_shufflenet_subnet_8xb128_in1k.py',
     'nas/mmcls/spos/spos_shufflenet_supernet_8xb128_in1k.py',
     'pruning/mmcls/dcff/dcff_compact_resnet_8xb32_in1k.py',

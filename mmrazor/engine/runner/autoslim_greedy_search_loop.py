@@ -11,7 +11,6 @@ from torch.utils.data import DataLoader
 from mmrazor.registry import LOOPS, TASK_UTILS
 from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
-from mmrazor.utils.model_wrappers import unwrap_model
 
 from .greedy_search_report import (
     plot_greedy_search,
@@ -20,7 +19,7 @@ from .greedy_search_report import (
 )
 from .scorer import SubnetScorer
 from .search_report import write_json_atomic
-from .utils import candidate_key
+from .utils import candidate_key, unwrap
 
 STATE_FILE = 'greedy_search_state.json'
 SUMMARY_FILE = 'greedy_search_summary.json'
@@ -98,7 +97,7 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
             if isinstance(evaluator, (dict, list)) else evaluator)
         if hasattr(self.dataloader.dataset, 'metainfo'):
             self.evaluator.dataset_meta = self.dataloader.dataset.metainfo
-        model = unwrap_model(runner.model)
+        model = unwrap(runner.model)
         if not hasattr(getattr(model, 'mutator', None), 'config_template'):
             raise TypeError('AutoSlimGreedySearchLoop needs an algorithm '
                             'with a channel mutator (e.g. mmrazor.AutoSlim)'

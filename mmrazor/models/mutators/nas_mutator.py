@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The mutator of neural architecture search."""
 import math
+import random
 from typing import Any, Dict, List, Optional, Sequence
 
 import torch
@@ -51,6 +52,7 @@ class NasMutator(BaseModule):
         self._names: Dict[int, str] = {}
         self.arch_params = nn.ParameterDict()
         self._arch_keys: Dict[str, str] = {}
+        self._sampling: Dict[str, List[Any]] = {}
 
     def prepare_from_supernet(self, supernet: nn.Module) -> None:
         """Collect the mutables of ``supernet`` and build the search groups.
@@ -181,6 +183,9 @@ class NasMutator(BaseModule):
     def sample_choices(self, kind: str = 'random') -> Dict[str, Any]:
         """Draw one choice per search group.
 
+        Groups restricted by :meth:`restrict_sampling` draw from (or take
+        the smallest / largest of) their allowed choices.
+
         Args:
             kind (str): ``'random'`` draws uniformly; ``'min'`` / ``'max'``
                 take the smallest / largest choice, for mutables whose choices
@@ -196,6 +201,11 @@ class NasMutator(BaseModule):
         subnet = {}
         for key, group in self.search_groups.items():
             mutable = group[0]
+            allowed = self._sampling.get(key)
+            if allowed is not None:
+                subnet[key] = random.choice(allowed) if kind == 'random' \
+                    else (min(allowed) if kind == 'min' else max(allowed))
+                continue
             if kind == 'random':
                 subnet[key] = mutable.sample_choice()
                 continue
@@ -207,6 +217,51 @@ class NasMutator(BaseModule):
                     f'{mutable.choices} have no order; use kind="random"')
             subnet[key] = getattr(mutable, attr)
         return subnet
+
+    def restrict_sampling(
+            self, allowed: Optional[Dict[str, Sequence[Any]]]) -> None:
+        """Let :meth:`sample_choices` draw from part of some groups' choices.
+
+        Schedules that grow the space while training (Once-for-All's
+        progressive shrinking, see
+        :class:`~mmrazor.engine.hooks.ProgressiveShrinkingHook`) call it;
+        :meth:`set_choices` and the search space itself are unchanged.
+
+        Args:
+            allowed (dict, optional): ``{group key: choices}``, each a
+                non-empty subset of its group's choices; the groups it does
+                not name draw from all their choices. None lifts every
+                restriction.
+
+        Raises:
+            KeyError: If a key is no search group.
+            ValueError: If a subset is empty or holds other choices.
+        """
+        if allowed is None:
+            self._sampling = {}
+            return
+        groups = self.search_groups
+        restricted: Dict[str, List[Any]] = {}
+        for key, subset in allowed.items():
+            if key not in groups:
+                raise KeyError(
+                    f'NasMutator.restrict_sampling: {key!r} is no search '
+                    f'group; the groups are {sorted(groups)}')
+            choices = groups[key][0].choices
+            subset = list(subset)
+            wrong = [c for c in subset if c not in choices]
+            if not subset or wrong:
+                raise ValueError(
+                    f'NasMutator.restrict_sampling: group {key!r} must get '
+                    f'a non-empty subset of its choices {choices}, but got '
+                    f'{subset}')
+            restricted[key] = subset
+        self._sampling = restricted
+
+    @property
+    def sampling_restrictions(self) -> Dict[str, List[Any]]:
+        """``{group key: allowed choices}`` of the restricted groups."""
+        return {k: list(v) for k, v in self._sampling.items()}
 
     def set_choices(self, choices: Dict[str, Any]) -> None:
         """Set the choice of every search group.

@@ -36,6 +36,21 @@ def _mutables(model: nn.Module) -> Dict[str, nn.Module]:
     return {n: m for n, m in model.named_modules() if is_mutable(m)}
 
 
+def _derived_names(model: nn.Module) -> set:
+    """Names and aliases of the derived values of ``model``: modules with a
+    ``current_choice`` that follow other mutables and are not searched."""
+    names = set()
+    for name, module in model.named_modules():
+        if is_mutable(module) or \
+                not hasattr(type(module), 'current_choice'):
+            continue
+        names.add(name)
+        alias = getattr(module, 'alias', None)
+        if isinstance(alias, str):
+            names.add(alias)
+    return names
+
+
 def load_subnet_dict(subnet: SubnetSource) -> SubnetType:
     """Read a subnet from a yaml file or a dict and check its format.
 
@@ -152,7 +167,11 @@ def load_fix_subnet(model: nn.Module,
 
     An entry applies to the mutable with that name or, failing that, to the
     mutables with that ``alias``. Every searchable mutable of the model must
-    receive a choice, and every entry must apply to a mutable.
+    receive a choice, and every entry must apply to a mutable, except
+    entries naming (or aliasing) a derived value, such as the hidden width
+    of a block: it follows the mutables it derives from, so its entry is
+    accepted and not applied (MMRazor 1.0's Autoformer and OFA files list
+    them, some with values that do not match their sources).
 
     Args:
         model (nn.Module): The supernet to fix in place.
@@ -201,6 +220,8 @@ def load_fix_subnet(model: nn.Module,
         used.add(key)
         plan.append((name, mutable, chosen))
     unknown = sorted(set(entries) - used)
+    if unknown:
+        unknown = sorted(set(unknown) - _derived_names(model))
     if unknown:
         raise KeyError(
             f'The subnet names {_short_list(unknown)}, which the model '

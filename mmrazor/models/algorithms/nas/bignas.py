@@ -89,6 +89,9 @@ class BigNAS(BaseAlgorithm):
         data_preprocessor (dict | nn.Module, optional): Batch preprocessor.
             Defaults to None: the architecture's own.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
+        mutators (dict | NasMutator, optional): Another name of
+            ``mutator``, which MMRazor 1.0's Once-for-All supernet config
+            uses (it did not build there). Defaults to None.
     """
 
     def __init__(self,
@@ -99,8 +102,11 @@ class BigNAS(BaseAlgorithm):
                  drop_path_rate: float = 0.2,
                  backbone_dropout_stages: Sequence[int] = (6, 7),
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
-                 init_cfg: Optional[Dict] = None) -> None:
+                 init_cfg: Optional[Dict] = None,
+                 mutators: Optional[Union[NasMutator, Dict]] = None) -> None:
         super().__init__(architecture, data_preprocessor, init_cfg)
+        if mutators is not None:
+            mutator = mutators
         if not isinstance(num_random_samples, int) or num_random_samples < 0:
             raise ValueError('BigNAS: `num_random_samples` must be an int >= '
                              f'0, but got {num_random_samples!r}')

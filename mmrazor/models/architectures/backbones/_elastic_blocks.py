@@ -12,7 +12,12 @@ from typing import Any, Dict, List, Optional, Sequence
 import torch
 import torch.nn as nn
 
-from ...mutables import DerivedMutable, make_divisible
+from ...mutables import (
+    DerivedMutable,
+    OneShotMutableChannel,
+    OneShotMutableValue,
+    make_divisible,
+)
 from ...mutables.choice_epoch import choice_epoch
 from ..dynamic_ops import DynamicConv2d, DynamicOpMixin
 from ..ops import MBBlock
@@ -59,6 +64,77 @@ class MutableTable(nn.ModuleDict, DynamicOpMixin):
     def to_static_op(self) -> nn.ModuleDict:
         """An empty ``nn.ModuleDict``: a static subnet has no mutables."""
         return nn.ModuleDict()
+
+
+def _same_value(values: List[Any]) -> Any:
+    return values[0]
+
+
+def _block_mutables(kernels: List[int], ratios: List[Any],
+                    prefix: str) -> nn.ModuleDict:
+    """The kernel size and expand ratio of one block (fine-grained mode).
+
+    ``expand_ratio_se`` is the expand ratio again, under the alias MMRazor
+    1.0 gave a copy of it (its subnet files list one per block): a derived
+    value, so entries for it are accepted and never searched.
+    """
+    ratio = OneShotMutableValue(ratios, alias=prefix + 'expand_ratio')
+    same = DerivedMutable(_same_value, [ratio])
+    same.alias = prefix + 'expand_ratio_se'
+    return nn.ModuleDict(
+        dict(
+            kernel_size=OneShotMutableValue(
+                kernels, alias=prefix + 'kernel_size'),
+            expand_ratio=ratio,
+            expand_ratio_se=same))
+
+
+def space_mutables(settings: Dict[str, Any],
+                   fine_grained_mode: bool = False) -> MutableTable:
+    """All mutables of a MobileNetV3 space, aliased as MMRazor 1.0's subnet
+    files name them.
+
+    Args:
+        settings (dict): Choices of ``first_channels``, ``last_channels``,
+            ``last_expand_ratio`` and, per stage, ``kernel_size``,
+            ``num_blocks``, ``expand_ratio`` and ``out_channels``.
+        fine_grained_mode (bool): Whether each block gets its own kernel
+            size and expand ratio (``layers.{i}.{k}``) instead of its stage's
+            (``layers.{i}``). Defaults to False.
+    """
+
+    def channels(choices: List[int], alias: str) -> OneShotMutableChannel:
+        return OneShotMutableChannel(max(choices), choices, alias=alias)
+
+    table = MutableTable()
+    table['first_channels'] = channels(settings['first_channels'],
+                                       'backbone.first_channels')
+    layers = nn.ModuleDict()
+    for i, (kernels, depths, ratios, widths) in enumerate(
+            zip(settings['kernel_size'], settings['num_blocks'],
+                settings['expand_ratio'], settings['out_channels']),
+            start=1):
+        prefix = f'backbone.layers.{i}.'
+        stage = nn.ModuleDict()
+        if fine_grained_mode:
+            for k in range(max(depths)):
+                stage[str(k)] = _block_mutables(kernels, ratios,
+                                                f'{prefix}{k}.')
+        else:
+            stage['kernel_size'] = OneShotMutableValue(
+                kernels, alias=prefix + 'kernel_size')
+            stage['expand_ratio'] = OneShotMutableValue(
+                ratios, alias=prefix + 'expand_ratio')
+        stage['depth'] = OneShotMutableValue(depths, alias=prefix + 'depth')
+        stage['out_channels'] = channels(widths, prefix + 'out_channels')
+        layers[str(i)] = stage
+    table['layers'] = layers
+    table['last_channels'] = channels(settings['last_channels'],
+                                      'backbone.last_channels')
+    if len(settings['last_expand_ratio']) > 1:
+        table['last_expand_ratio'] = OneShotMutableValue(
+            settings['last_expand_ratio'], alias='backbone.last_expand_ratio')
+    return table
 
 
 def _active(op: DynamicOpMixin, attr: str, full: int) -> int:

@@ -12,20 +12,16 @@ from torch import Tensor
 
 from mmrazor.registry import MODELS
 
-from ...mutables import (
-    OneShotMutableChannel,
-    OneShotMutableValue,
-    make_divisible,
-)
+from ...mutables import OneShotMutableChannel, make_divisible
 from .._checkpointing import freeze, norms_to_eval
 from ..dynamic_ops import DynamicSequential
 from ..ops import MBBlock
 from ._elastic_blocks import (
-    MutableTable,
     drop_path_rates,
     hidden_width,
     range_values,
     register_mask_keys,
+    space_mutables,
     wire_conv_module,
     wire_mb_block,
 )
@@ -94,8 +90,10 @@ class AttentiveMobileNetV3(BaseBackbone):
         norm_cfg (dict): Config of the norms (a dynamic norm). Defaults to
             ``dict(type='DynamicBatchNorm2d')``.
         act_cfg_list (list, optional): Activation of the first conv, of each
-            stage and of the last conv (type names or configs). None or an
-            empty list gives ``'Swish'`` everywhere. Defaults to None.
+            stage and of the last conv (type names or configs); a longer
+            list is read as MMRazor 1.0 reads it (first entry, the next one
+            per stage, last entry). None or an empty list gives ``'Swish'``
+            everywhere. Defaults to None.
         stride_list (list[int], optional): Stride of each stage. None or an
             empty list gives ``[1, 2, 2, 2, 1, 2, 1]``. Defaults to None.
         with_se_list (list[bool], optional): Whether each stage's blocks have
@@ -109,6 +107,11 @@ class AttentiveMobileNetV3(BaseBackbone):
         zero_init_residual (bool): Whether to zero the last norm of every
             block, so that each block starts as its shortcut (as BigNAS
             does). Defaults to True.
+        fine_grained_mode (bool): Whether every block of a stage has its own
+            kernel size and expand ratio (aliases
+            ``backbone.layers.{i}.{k}.kernel_size`` / ``.expand_ratio``,
+            ``k`` from 0), as in Once-for-All's space, instead of one per
+            stage. Defaults to False.
         with_attentive_shortcut (bool): Whether blocks use the AttentiveNAS
             shortcut. Defaults to True.
         init_cfg (dict or list[dict], optional): Initialisation config.
@@ -139,6 +142,7 @@ class AttentiveMobileNetV3(BaseBackbone):
                  norm_eval: bool = False,
                  with_cp: bool = False,
                  zero_init_residual: bool = True,
+                 fine_grained_mode: bool = False,
                  with_attentive_shortcut: bool = True,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         super().__init__(init_cfg)
@@ -148,8 +152,7 @@ class AttentiveMobileNetV3(BaseBackbone):
                                       _DEFAULT_STRIDES, num_stages)
         with_se_list = self._per_stage('with_se_list', with_se_list,
                                        _DEFAULT_SE, num_stages)
-        act_cfg_list = self._per_stage('act_cfg_list', act_cfg_list,
-                                       ['Swish'] * 9, num_stages + 2)
+        act_cfg_list = self._activations(act_cfg_list, num_stages)
         for index in out_indices:
             if index not in range(num_stages + 1):
                 raise ValueError(
@@ -167,8 +170,9 @@ class AttentiveMobileNetV3(BaseBackbone):
         self.norm_eval = norm_eval
         self.zero_init_residual = zero_init_residual
         self.num_stages = num_stages
+        self.fine_grained_mode = fine_grained_mode
 
-        self.mutables = self._make_mutables(settings)
+        self.mutables = space_mutables(settings, fine_grained_mode)
         acts = [_act(a) for a in act_cfg_list]
         # mmcv builds conv_cfg / norm_cfg in the default scope: make it
         # mmrazor's, whatever the config's scope, so that unprefixed
@@ -234,6 +238,24 @@ class AttentiveMobileNetV3(BaseBackbone):
             last_channels=channels[-1])
 
     @staticmethod
+    def _activations(value: Optional[List], num_stages: int) -> List:
+        """The first conv's, each stage's and the last conv's activation.
+
+        As in MMRazor 1.0, a longer list is read as its first entry, the
+        next ``num_stages`` ones and its last entry (its OFA config lists 9
+        for 6 stages); None or an empty list is ``'Swish'`` everywhere.
+        """
+        if not value:
+            return ['Swish'] * (num_stages + 2)
+        if not isinstance(value, (list, tuple)) or \
+                len(value) < num_stages + 2:
+            raise ValueError(
+                'AttentiveMobileNetV3: `act_cfg_list` must have at least '
+                f'{num_stages + 2} entries (first conv, {num_stages} stages, '
+                f'last conv) for this arch_setting, but got {value!r}')
+        return [value[0], *value[1:num_stages + 1], value[-1]]
+
+    @staticmethod
     def _per_stage(field: str, value: Optional[List], default: List,
                    length: int) -> List:
         if not value:  # None or empty: the default, as the original
@@ -249,40 +271,6 @@ class AttentiveMobileNetV3(BaseBackbone):
                 f'entries for this arch_setting, but got {value!r}')
         return list(value)
 
-    @staticmethod
-    def _make_mutables(settings: Dict[str, Any]) -> MutableTable:
-        """All mutables of the space, aliased as the original's subnet
-        files name them."""
-
-        def channels(choices: List[int], alias: str) -> OneShotMutableChannel:
-            return OneShotMutableChannel(max(choices), choices, alias=alias)
-
-        table = MutableTable()
-        table['first_channels'] = channels(settings['first_channels'],
-                                           'backbone.first_channels')
-        layers = nn.ModuleDict()
-        for i, (kernels, depths, ratios, widths) in enumerate(
-                zip(settings['kernel_size'], settings['num_blocks'],
-                    settings['expand_ratio'], settings['out_channels']),
-                start=1):
-            prefix = f'backbone.layers.{i}.'
-            layers[str(i)] = nn.ModuleDict(
-                dict(
-                    kernel_size=OneShotMutableValue(
-                        kernels, alias=prefix + 'kernel_size'),
-                    expand_ratio=OneShotMutableValue(
-                        ratios, alias=prefix + 'expand_ratio'),
-                    depth=OneShotMutableValue(depths, alias=prefix + 'depth'),
-                    out_channels=channels(widths, prefix + 'out_channels')))
-        table['layers'] = layers
-        table['last_channels'] = channels(settings['last_channels'],
-                                          'backbone.last_channels')
-        if len(settings['last_expand_ratio']) > 1:
-            table['last_expand_ratio'] = OneShotMutableValue(
-                settings['last_expand_ratio'],
-                alias='backbone.last_expand_ratio')
-        return table
-
     def _make_stage(self, index: int, in_channels: OneShotMutableChannel,
                     stride: int, se_cfg: Optional[Dict],
                     block_cfg: Dict) -> DynamicSequential:
@@ -291,17 +279,19 @@ class AttentiveMobileNetV3(BaseBackbone):
         out_channels = mutables['out_channels']
         blocks = []
         for k in range(mutables['depth'].max_choice):
+            # fine-grained mode: each block has its own kernel and ratio
+            own = mutables[str(k)] if str(k) in mutables else mutables
             block = MBBlock(
                 in_channels.num_channels,
                 out_channels.num_channels,
                 stride=stride if k == 0 else 1,
-                kernel_size=mutables['kernel_size'].max_choice,
-                expand_ratio=mutables['expand_ratio'].max_choice,
+                kernel_size=own['kernel_size'].max_choice,
+                expand_ratio=own['expand_ratio'].max_choice,
                 se_cfg=se_cfg,
                 **block_cfg)
             wire_mb_block(block, f'layer{index}.{k}', in_channels,
-                          out_channels, mutables['expand_ratio'],
-                          mutables['kernel_size'])
+                          out_channels, own['expand_ratio'],
+                          own['kernel_size'])
             blocks.append(block)
             in_channels = out_channels
         stage = DynamicSequential(*blocks)

@@ -32,6 +32,7 @@ from .mutable_module import (
 )
 from .mutable_value import MutableValue, OneShotMutableValue
 from .one_hot_mutable_op import OneHotMutableOP
+from .one_shot_prob_mutable_op import OneShotProbMutableOP
 
 __all__ = [
     'BaseMutable', 'OneShotMutableOP', 'OneShotMutableValue',
@@ -44,5 +45,5 @@ __all__ = [
     'DiffMutableOP', 'DiffChoiceRoute', 'GumbelChoiceRoute', 'OneHotMutableOP',
     'MutableValue', 'MutableModule', 'OneShotMutableModule',
     'DiffMutableModule', 'BaseMutableChannel', 'SlimmableChannelUnit',
-    'ChannelUnitType'
+    'ChannelUnitType', 'OneShotProbMutableOP'
 ]

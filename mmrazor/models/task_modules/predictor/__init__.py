@@ -1,6 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Metric predictors: score subnets from their choices during a search."""
-from .handlers import (
+from .handler import (
     BaseHandler,
     CartsHandler,
     GaussProcessHandler,

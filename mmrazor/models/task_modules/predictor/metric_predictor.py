@@ -11,7 +11,7 @@ from mmrazor.registry import TASK_UTILS
 from mmrazor.utils.atomic_file import atomic_dump_json
 from mmrazor.utils.dict_file import read_data_file
 
-from .handlers import BaseHandler
+from .handler import BaseHandler
 
 Choices = Dict[str, Any]
 ENCODINGS = ('normal', 'onehot')

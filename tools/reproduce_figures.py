@@ -328,6 +328,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    # Before the figure modules load mmengine or mmcls: mmrazor filters
+    # their import-time warnings.
+    import mmrazor  # noqa: F401
     figures = load_figures()
     unknown = sorted((set(args.names) | set(args.from_run)) - set(figures))
     if unknown:

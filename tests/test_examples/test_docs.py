@@ -3,7 +3,10 @@
 
 - Every Python block marked ``<!-- doc-test: run -->`` runs. The blocks of a
   page run in order in one namespace (a reader runs them one after the
-  other), each page in a fresh namespace and default scope, all in a fresh
+  other); a block marked ``<!-- doc-test: file PATH -->`` is written to
+  ``PATH`` (relative to the working directory) at its place in that order,
+  as a reader saves a file the page shows whole. Each page runs in a fresh
+  namespace and default scope, all in a fresh
   process whose working directory holds links to ``configs/`` and
   ``examples/``; what the snippets write stays in a temporary folder. A line
   ``print(x)  # text`` checks that ``x`` prints as ``text``, unless the text
@@ -30,7 +33,7 @@ DOCS = ROOT / 'docs' / 'en'
 PAGES = sorted(DOCS.rglob('*.md'))
 READMES = sorted((ROOT / 'examples').rglob('README.md'))
 MARKED_BLOCK = re.compile(
-    r'<!-- doc-test: (?P<kind>run|excerpt (?P<path>\S+)) -->\n'
+    r'<!-- doc-test: (?P<kind>run|(?:excerpt|file) (?P<path>\S+)) -->\n'
     r'```python\n(?P<code>.*?)^```', re.S | re.M)
 PRINT_CHECK = re.compile(
     r'^(?P<indent>\s*)print\((?P<expr>.*)\)\s+#\s+(?P<expected>(?!e\.g\.).+)$',
@@ -43,13 +46,34 @@ def rel(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
-def marked_blocks(page: Path, kind: str) -> List[Tuple[str, str]]:
-    """Return ``(path or '', code)`` of the blocks of ``page`` of ``kind``."""
+def marked_blocks(page: Path, kind) -> List[Tuple[str, str]]:
+    """Return ``(path or '', code)`` of the blocks of ``page`` of ``kind``
+    (a kind or a tuple of kinds), in page order."""
+    kinds = (kind, ) if isinstance(kind, str) else tuple(kind)
     blocks = []
     for match in MARKED_BLOCK.finditer(page.read_text()):
-        if match['kind'].split()[0] == kind:
+        if match['kind'].split()[0] in kinds:
             blocks.append((match['path'] or '', match['code']))
     return blocks
+
+
+def runnable_snippets(page: Path) -> List[str]:
+    """The code the page's ``run`` and ``file`` blocks stand for, in order.
+
+    A ``file`` block becomes code that writes the block to its path.
+    """
+    snippets = []
+    for path, code in marked_blocks(page, ('run', 'file')):
+        if path:
+            code = (f'import os\n'
+                    f'os.makedirs(os.path.dirname({path!r}) or ".", '
+                    f'exist_ok=True)\n'
+                    f'with open({path!r}, "w") as f:\n'
+                    f'    f.write({code!r})\n')
+        else:
+            code = with_print_checks(code)
+        snippets.append(code)
+    return snippets
 
 
 def with_print_checks(code: str) -> str:
@@ -97,9 +121,9 @@ RUNNER = textwrap.dedent('''
 def test_doc_snippets_run(tmp_path, run_python):
     pages: Dict[str, List[str]] = {}
     for page in PAGES:
-        blocks = marked_blocks(page, 'run')
-        if blocks:
-            pages[rel(page)] = [with_print_checks(c) for _, c in blocks]
+        snippets = runnable_snippets(page)
+        if snippets:
+            pages[rel(page)] = snippets
     # The pages that promise runnable snippets still have them.
     assert len(pages.get('docs/en/get_started/quick_run.md', [])) >= 6
     assert len(pages.get(

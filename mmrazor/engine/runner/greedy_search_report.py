@@ -133,7 +133,7 @@ def plot_greedy_search(summary: Dict[str, Any],
     ax.set_xlabel(f'{summary["flops_unit"]}FLOPs')
     ax.set_ylabel(summary['score_key'])
     ax.set_title('AutoSlim greedy search')
-    ax.legend(loc='lower right', fontsize=8)
+    ax.legend(loc='best', fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     with atomic_open(path, 'wb') as f:

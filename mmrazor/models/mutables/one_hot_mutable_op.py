@@ -91,9 +91,20 @@ class OneHotMutableOP(ArchParamHolder, BaseMutable):
         return self._chosen
 
     @current_choice.setter
-    def current_choice(self, choice: str) -> None:
-        self.check_choice(choice)
+    def current_choice(self, choice: Optional[str]) -> None:
+        """Set the op a forward without architecture parameter runs; None
+        clears it (the forward then sums every candidate)."""
+        if choice is not None:
+            self.check_choice(choice)
         self._chosen = choice
+
+    def chosen_op(self) -> nn.Module:
+        """The module of the current choice (what a cost table counts)."""
+        if self._chosen is None:
+            raise RuntimeError(
+                f'{self._describe()} has no current choice; set '
+                f'`current_choice` to one of {self.choices} first')
+        return self._candidates[self._chosen]
 
     def arch_probs(self) -> Tensor:
         """Softmax of the attached architecture parameter."""

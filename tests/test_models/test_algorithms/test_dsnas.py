@@ -2,6 +2,7 @@
 """DSNAS: the architecture gradient estimator, early and final fixing, and
 the original's configs on fake data."""
 import copy
+import itertools
 import os.path as osp
 
 import pytest
@@ -13,11 +14,12 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
 
 import mmrazor.testing  # noqa: F401
+from mmrazor.models.algorithms.nas._flops_penalty import plain_choices
 from mmrazor.models.utils import count_mutables
-from mmrazor.registry import MODELS
+from mmrazor.registry import MODELS, TASK_UTILS
 from mmrazor.testing import use_fake_data
 from mmrazor.testing.darts import tiny_darts_classifier
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, classifier_cfg
 
 DSNAS_DIR = osp.join(CONFIG_DIR, 'nas', 'mmcls', 'dsnas')
 
@@ -42,9 +44,9 @@ def _optim(algo):
                                              lr=1.0)))
 
 
-def _data(n=4):
+def _data(n=4, size=8):
     g = torch.Generator().manual_seed(0)
-    return dict(inputs=torch.randint(0, 255, (n, 3, 8, 8), generator=g,
+    return dict(inputs=torch.randint(0, 255, (n, 3, size, size), generator=g,
                                      dtype=torch.uint8),
                 data_samples=[ClsDataSample().set_gt_label(i % 4)
                               for i in range(n)])
@@ -160,3 +162,92 @@ def test_subnet_config_builds_the_paper_subnet():
     model = MODELS.build(cfg.model)
     assert count_mutables(model) == 0
     assert sum(p.numel() for p in model.parameters()) > 3e6
+
+
+# -- the FLOPs penalty ------------------------------------------------------
+def _dsnas_shufflenet(**kwargs):
+    """DSNAS on 2 one-hot ShuffleNetV2 blocks (4 choices each) at 32x32."""
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, '_base_', 'nas_backbones',
+                                   'dsnas_shufflenet_supernet.py'))
+    stage = cfg.arch_setting[0][2].to_dict()
+    torch.manual_seed(0)
+    arch = classifier_cfg([[16, 1, stage], [32, 1, copy.deepcopy(stage)]],
+                          num_classes=4)
+    return MODELS.build(dict(
+        type='mmrazor.DSNAS', architecture=arch, pretrain_epochs=0,
+        finetune_epochs=2,
+        estimator_cfg=dict(input_shape=(1, 3, 32, 32)), **kwargs))
+
+
+def _brute_force_expected_flops(algo):
+    """sum over all 16 subnets of P(subnet) * FLOPs(subnet), every FLOPs a
+    full ResourceEstimator count of the model at that subnet; alphas in the
+    graph."""
+    mutator = algo.nas_mutator
+    keys = list(mutator.search_groups)
+    probs = {k: torch.softmax(mutator.arch_param(k).double(), -1)
+             for k in keys}
+    estimator = TASK_UTILS.build(dict(type='mmrazor.ResourceEstimator',
+                                      input_shape=(1, 3, 32, 32)))
+    total = 0.
+    with plain_choices(mutator):
+        for picks in itertools.product(*(mutator.choices[k] for k in keys)):
+            mutator.set_choices(dict(zip(keys, picks)))
+            flops = estimator.estimate(algo.architecture)['flops']
+            p = 1.
+            for k, c in zip(keys, picks):
+                p = p * probs[k][mutator.choices[k].index(c)]
+            total = total + p * flops
+    return total
+
+
+def test_flops_penalty_is_the_gradient_of_the_expected_flops():
+    algo = _dsnas_shufflenet(flops_constraints=0.0, flops_loss_coef=0.5)
+    for p in algo.mutator.parameters():
+        p.data.normal_(0, 1)
+    penalty = algo.flops_penalty
+    grads, expected, applied = penalty.grads(algo.nas_mutator)
+    reference = _brute_force_expected_flops(algo)
+    ref_grads = torch.autograd.grad(reference,
+                                    list(algo.mutator.parameters()))
+    assert applied and expected == pytest.approx(float(reference.detach()),
+                                               rel=1e-6)
+    for g, r in zip(grads, ref_grads):
+        assert torch.allclose(g, 0.5 * r, rtol=1e-5, atol=1e-9)
+        assert g.abs().sum() > 0
+    # the costs differ between the ops, the blocks' choices were restored
+    costs = penalty.table.choice_costs('flops')
+    assert all(len(set(c.values())) == 4 for c in costs.values())
+    assert all(m.current_choice is None and m.arch_param is not None
+               for m in algo.nas_mutator.mutables.values())
+
+
+def test_flops_penalty_applies_above_the_constraint_only():
+    algo = _dsnas_shufflenet(flops_constraints=1e6)  # never reached
+    grads, expected, applied = algo.flops_penalty.grads(algo.nas_mutator)
+    assert not applied and all(not g.any() for g in grads)
+    # in a step: the architecture moves by the DSNAS estimator plus the
+    # penalty's gradient (lr 1.0), i.e. by the penalty alone vs without
+    results = {}
+    for constraint in (None, 0.0):
+        algo = _dsnas_shufflenet(flops_constraints=constraint)
+        before = [p.detach().clone() for p in algo.mutator.parameters()]
+        torch.manual_seed(1)
+        _set_epoch(0)
+        logs = algo.train_step(_data(4, 32), _optim(algo))
+        results[constraint] = [b - p.detach() for b, p in
+                               zip(before, algo.mutator.parameters())]
+        if constraint is not None:
+            extra, _, _ = algo.flops_penalty.grads(algo.nas_mutator)
+            assert logs['mutator.flops_penalty_on'] == 1
+            assert logs['mutator.expected_flops'] > 0
+    # (extra is evaluated after the step; the step is tiny at 1e-2 * MFLOPs
+    # scale, so compare with a tolerance)
+    for a, b, e in zip(results[None], results[0.0], extra):
+        assert torch.allclose(b - a, e, rtol=1e-3, atol=1e-6)
+
+
+def test_flops_penalty_needs_one_hot_blocks():
+    with pytest.raises(TypeError, match='OneHotMutableOP blocks.*'
+                       'DiffChoiceRoute'):
+        _dsnas(flops_constraints=100.)

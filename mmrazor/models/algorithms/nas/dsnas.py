@@ -22,6 +22,7 @@ from ._diff_utils import (
     prefixed,
     unwrapped,
 )
+from ._flops_penalty import ExpectedFlopsPenalty
 
 # The original's configs name this wrapper; it hands train_step to DSNAS,
 # which averages its gradients over the ranks itself.
@@ -48,7 +49,8 @@ class DSNAS(BaseAlgorithm):
        the architecture gradient of each block is the DSNAS estimator
        ``dL/dZ_s * d log p_alpha(s) / dalpha = dL/dZ_s * (onehot(s) -
        softmax(alpha))``, summed over blocks sharing a parameter and
-       averaged over ranks; the ``mutator`` optimizer steps.
+       averaged over ranks; with ``flops_constraints``, the gradient of the
+       FLOPs penalty is added; the ``mutator`` optimizer steps.
     3. At ``finetune_epochs`` the parameters are broadcast from rank 0 and
        every block is fixed to its most probable op. A block also fixes
        itself earlier once its ``fix_threshold`` margin is reached.
@@ -60,10 +62,17 @@ class DSNAS(BaseAlgorithm):
             sampling) before the architecture learns. Defaults to 0.
         finetune_epochs (int): Epoch at which the architecture is fixed.
             Defaults to 80.
-        flops_constraints (float): Kept for the original configs; the FLOPs
-            penalty is not implemented (see the DARTS guide). Defaults to
-            300.0.
-        estimator_cfg (dict, optional): Kept for the original configs.
+        flops_constraints (float, optional): With a value, the architecture
+            also descends ``flops_loss_coef * E[FLOPs]`` (the expected FLOPs
+            of the sampled subnet, from a per-choice cost table; see
+            :class:`~._flops_penalty.ExpectedFlopsPenalty`) while
+            ``E[FLOPs] >= flops_constraints``, in the estimator's units
+            (MFLOPs at 224x224 by default). Defaults to None: no penalty
+            (the original always applied its term, at 300 MFLOPs).
+        estimator_cfg (dict, optional): The ``ResourceEstimator`` config of
+            the cost table (``input_shape``, ``units``). Defaults to None.
+        flops_loss_coef (float): Weight of the FLOPs penalty (the original's
+            fixed ``1e-2``). Defaults to 1e-2.
         norm_training (bool): Keep BN in training mode during evaluation.
             Defaults to False.
         data_preprocessor (dict | nn.Module, optional): Batch preprocessor.
@@ -75,8 +84,9 @@ class DSNAS(BaseAlgorithm):
                  mutator: Union[NasMutator, Dict] = dict(type='NasMutator'),
                  pretrain_epochs: int = 0,
                  finetune_epochs: int = 80,
-                 flops_constraints: float = 300.0,
+                 flops_constraints: Optional[float] = None,
                  estimator_cfg: Optional[Dict] = None,
+                 flops_loss_coef: float = 1e-2,
                  norm_training: bool = False,
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
                  init_cfg: Optional[Dict] = None) -> None:
@@ -99,6 +109,13 @@ class DSNAS(BaseAlgorithm):
         self.pretrain_epochs = pretrain_epochs
         self.finetune_epochs = finetune_epochs
         self.flops_constraints = flops_constraints
+        self.flops_loss_coef = flops_loss_coef
+        #: The FLOPs penalty, or None (``flops_constraints=None``).
+        self.flops_penalty: Optional[ExpectedFlopsPenalty] = None
+        if flops_constraints is not None:
+            self.flops_penalty = ExpectedFlopsPenalty.build(
+                self.architecture, self.mutator, estimator_cfg,
+                flops_constraints, flops_loss_coef)
         self.norm_training = norm_training
         self.is_supernet = True
 
@@ -141,7 +158,8 @@ class DSNAS(BaseAlgorithm):
 
         Returns:
             dict: Log values, prefixed ``supernet.`` (and ``mutator.``
-            with the mean credit in search epochs).
+            with the mean credit in search epochs, and with a FLOPs penalty
+            ``expected_flops`` and ``flops_penalty_on``).
         """
         weight_optim, arch_optim = optim_wrappers(self, optim_wrapper)
         epoch = MessageHub.get_current_instance().get_info('epoch') or 0
@@ -156,12 +174,21 @@ class DSNAS(BaseAlgorithm):
         if self.is_supernet and \
                 self.pretrain_epochs <= epoch < self.finetune_epochs:
             grads, credit = self.arch_grads()
-            for param, grad in zip(self.mutator.parameters(),
-                                   all_reduce_mean(grads)):
+            grads = all_reduce_mean(grads)
+            logs['mutator.credit'] = credit
+            if self.flops_penalty is not None:
+                # a function of the (synchronised) parameters: the same on
+                # every rank
+                extra, expected, applied = self.flops_penalty.grads(
+                    self.nas_mutator)
+                grads = [g + e for g, e in zip(grads, extra)]
+                logs['mutator.expected_flops'] = torch.tensor(expected)
+                logs['mutator.flops_penalty_on'] = torch.tensor(
+                    float(applied))
+            for param, grad in zip(self.mutator.parameters(), grads):
                 param.grad = grad
             arch_optim.step()
             arch_optim.zero_grad()
-            logs['mutator.credit'] = credit
         return logs
 
     def arch_grads(self) -> tuple:

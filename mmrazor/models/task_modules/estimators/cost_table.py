@@ -2,8 +2,9 @@
 """Per-choice cost tables: FLOPs and params of any subnet without a forward.
 
 In a supernet made of :class:`~mmrazor.models.mutables.OneShotMutableOP`
-blocks whose candidates all map the same input shape to the same output
-shape (the SPOS ShuffleNetV2 space, for one), every shape in the network is
+(or DSNAS's :class:`~mmrazor.models.mutables.OneHotMutableOP`) blocks whose
+candidates all map the same input shape to the same output shape (the SPOS
+ShuffleNetV2 space, for one), every shape in the network is
 the same for every subnet. The cost of a subnet is then a sum:
 
     cost(subnet) = fixed + sum over search groups g of cost[g][subnet[g]]
@@ -24,12 +25,13 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 import torch.nn as nn
 
-from ...mutables import OneShotMutableOP
+from ...mutables import OneHotMutableOP, OneShotMutableOP
 from .resource_estimator import SIZE_UNITS, ResourceEstimator
 
 # (MACs per sample, parameters)
 _Cost = Tuple[float, float]
 _FORMAT = 'mmrazor.SubnetCostTable'
+_SINGLE_OP_MUTABLES = (OneShotMutableOP, OneHotMutableOP)
 
 
 def _call_op(op: nn.Module, inputs: Any) -> Any:
@@ -92,6 +94,39 @@ class SubnetCostTable:
     def choices(self) -> Dict[str, List[str]]:
         """The choices of every search group, as the mutator lists them."""
         return {key: list(c) for key, c in self._costs.items()}
+
+    def choice_costs(self, kind: str = 'flops') -> Dict[str, Dict[str, float]]:
+        """The cost of every choice of every search group, in :attr:`units`.
+
+        ``estimate(choices)`` is :meth:`fixed_cost` plus the sum of these
+        over the chosen choices.
+
+        Args:
+            kind (str): 'flops' or 'params'. Defaults to 'flops'.
+
+        Returns:
+            dict: ``{group key: {choice: cost}}``.
+        """
+        index = self._kind_index(kind)
+        return {
+            key: {
+                choice: c[index] / self._scale[index]
+                for choice, c in per_choice.items()
+            }
+            for key, per_choice in self._costs.items()
+        }
+
+    def fixed_cost(self, kind: str = 'flops') -> float:
+        """The cost outside the search groups, in :attr:`units`."""
+        index = self._kind_index(kind)
+        return self._fixed[index] / self._scale[index]
+
+    @staticmethod
+    def _kind_index(kind: str) -> int:
+        if kind not in ('flops', 'params'):
+            raise ValueError('SubnetCostTable: `kind` must be one of '
+                             f"['flops', 'params'], but got {kind!r}")
+        return 0 if kind == 'flops' else 1
 
     def estimate(self, choices: Dict[str, str]) -> Dict[str, float]:
         """FLOPs and params of the subnet ``choices`` by lookup.
@@ -206,7 +241,9 @@ class SubnetCostTable:
 
         Raises:
             TypeError: If a search group holds a mutable that is not a
-                ``OneShotMutableOP``, or a mutable gets a non-tensor input.
+                ``OneShotMutableOP`` or ``OneHotMutableOP`` (a one-hot
+                mutable must have no architecture parameter attached while
+                the table is built), or a mutable gets a non-tensor input.
             ValueError: If candidates of a mutable give different output
                 shapes, or the costs are not additive: the table cannot
                 represent such a search space.
@@ -249,14 +286,22 @@ class SubnetCostTable:
 
 
 def _check_groups(supernet: nn.Module, mutator: Any) -> None:
-    """Every mutable must be a OneShotMutableOP inside ``supernet``."""
+    """Every mutable must run one op (OneShotMutableOP, or OneHotMutableOP
+    without architecture parameter) and be inside ``supernet``."""
     inside = {id(m) for m in supernet.modules()}
     for name, mutable in mutator.mutables.items():
-        if not isinstance(mutable, OneShotMutableOP):
+        if not isinstance(mutable, _SINGLE_OP_MUTABLES):
             raise TypeError(
-                f'SubnetCostTable supports search groups of OneShotMutableOP '
-                f'only, but mutable {name!r} is a {type(mutable).__name__}; '
-                'estimate such subnets with ResourceEstimator.estimate')
+                'SubnetCostTable supports search groups of OneShotMutableOP '
+                f'or OneHotMutableOP only, but mutable {name!r} is a '
+                f'{type(mutable).__name__}; estimate such subnets with '
+                'ResourceEstimator.estimate')
+        if getattr(mutable, 'arch_param', None) is not None:
+            raise ValueError(
+                f'SubnetCostTable: mutable {name!r} has an architecture '
+                'parameter attached, so it runs its most probable op, not '
+                'the choice the table counts; detach it first '
+                '(set_arch_param(None)) and attach it again afterwards')
         if id(mutable) not in inside:
             raise ValueError(
                 f'SubnetCostTable: mutable {name!r} of the mutator is not in '
@@ -264,7 +309,7 @@ def _check_groups(supernet: nn.Module, mutator: Any) -> None:
                 'from this supernet (mutator.prepare_from_supernet)')
 
 
-def _group_costs(key: str, group: List[OneShotMutableOP], choices: List[str],
+def _group_costs(key: str, group: List[nn.Module], choices: List[str],
                  full: Any, estimator: ResourceEstimator, batch: int,
                  name_of: Dict[int, str]) -> Dict[str, Dict[str, float]]:
     """Raw cost of each choice of one search group: every mutable of the

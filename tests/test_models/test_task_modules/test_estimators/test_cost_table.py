@@ -62,6 +62,14 @@ def test_published_subnet_and_lookup_speed(spos_table, spos_subnet_choices):
     got = table.estimate(spos_subnet_choices)
     assert got['flops'] == pytest.approx(327.54432, rel=1e-9)
     assert got['params'] == pytest.approx(3.353592, rel=1e-9)
+    # the per-choice costs and the fixed cost add up to the estimate
+    for kind in ('flops', 'params'):
+        costs = table.choice_costs(kind)
+        total = table.fixed_cost(kind) + sum(
+            costs[k][c] for k, c in spos_subnet_choices.items())
+        assert total == pytest.approx(got[kind], rel=1e-12)
+    with pytest.raises(ValueError, match="one of \\['flops', 'params'\\]"):
+        table.choice_costs('latency')
     start = time.perf_counter()
     for _ in range(1000):
         table.estimate(spos_subnet_choices)

@@ -97,8 +97,8 @@ def sensitivity(runner: Runner, batches: int, work_dir: str) -> list:
         plot_sensitivity,
     )
     from mmrazor.utils.atomic_file import atomic_open
-    model = runner.model.module if hasattr(runner.model,
-                                           'module') else runner.model
+    from mmrazor.utils.model_wrappers import unwrap_model
+    model = unwrap_model(runner.model)
     inputs = []
     for data in runner.test_loop.calibrate_dataloader:
         if len(inputs) == batches:

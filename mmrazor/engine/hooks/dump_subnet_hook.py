@@ -8,8 +8,7 @@ from mmengine.hooks import Hook
 
 from mmrazor.registry import HOOKS
 from mmrazor.structures import export_fix_subnet, save_subnet_file
-
-from ..runner.utils import unwrap
+from mmrazor.utils.model_wrappers import unwrap_model
 
 
 @HOOKS.register_module()
@@ -76,7 +75,7 @@ class DumpSubnetHook(Hook):
         self._last_saved = int(tag.split('_')[-1])
         if not is_main_process():
             return
-        model = unwrap(runner.model)
+        model = unwrap_model(runner.model)
         arch = getattr(model, 'architecture', model)
         path = osp.join(self.out_dir or runner.work_dir,
                         f'subnet_{tag}.yaml')

@@ -5,8 +5,7 @@ from typing import Dict, Optional
 from mmengine.hooks import Hook
 
 from mmrazor.registry import HOOKS, TASK_UTILS
-
-from ..runner.utils import unwrap
+from mmrazor.utils.model_wrappers import unwrap_model
 
 
 @HOOKS.register_module()
@@ -46,7 +45,7 @@ class EstimateResourcesHook(Hook):
         self._count += 1
         if self._count % self.interval != 0:
             return
-        model = unwrap(runner.model)
+        model = unwrap_model(runner.model)
         arch = getattr(model, 'architecture', model)
         resources = self.estimator.estimate(arch)
         for name, value in resources.items():

@@ -3,6 +3,7 @@
 from mmengine.hooks import Hook
 
 from mmrazor.registry import HOOKS
+from mmrazor.utils.model_wrappers import unwrap_model
 from mmrazor.utils.nonfinite import (
     NONFINITE_HINT,
     any_rank,
@@ -11,8 +12,6 @@ from mmrazor.utils.nonfinite import (
     nonfinite_terms,
     train_position,
 )
-
-from ..runner.utils import unwrap
 
 
 @HOOKS.register_module()
@@ -56,7 +55,7 @@ class NonFiniteLossHook(Hook):
 
     def before_train(self, runner) -> None:
         """Hand the action to the algorithm, or check outputs ourselves."""
-        model = unwrap(runner.model)
+        model = unwrap_model(runner.model)
         if hasattr(model, 'nonfinite_loss'):
             model.nonfinite_loss = self.action
             self._check_outputs = False

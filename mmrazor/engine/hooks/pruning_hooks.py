@@ -13,8 +13,7 @@ from mmengine.dist import master_only
 from mmengine.hooks import Hook
 
 from mmrazor.registry import HOOKS
-
-from ..runner.utils import unwrap
+from mmrazor.utils.model_wrappers import unwrap_model
 
 RESOURCE_TYPES = ('flops', 'params')
 # the original's ``demo_input`` types: a config holding an ``input_shape``
@@ -24,7 +23,7 @@ DEMO_INPUT_TYPES = ('DefaultDemoInput', 'mmrazor.DefaultDemoInput')
 def _structure(runner) -> Optional[Dict[str, int]]:
     """``{unit name: active channels}`` of the runner's pruning algorithm,
     or None for a model that is not one."""
-    model = unwrap(runner.model)
+    model = unwrap_model(runner.model)
     if hasattr(model, 'pruning_structure'):
         return model.pruning_structure
     mutator = getattr(model, 'mutator', None)
@@ -157,7 +156,7 @@ class ResourceInfoHook(Hook):
         self.original: Optional[float] = None
 
     def _count(self, runner) -> float:
-        model = unwrap(runner.model)
+        model = unwrap_model(runner.model)
         arch: nn.Module = getattr(model, 'architecture', model)
         training = arch.training
         try:

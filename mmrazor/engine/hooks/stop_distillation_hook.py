@@ -3,8 +3,7 @@
 from mmengine.hooks import Hook
 
 from mmrazor.registry import HOOKS
-
-from ..runner.utils import unwrap
+from mmrazor.utils.model_wrappers import unwrap_model
 
 
 @HOOKS.register_module()
@@ -37,7 +36,7 @@ class StopDistillHook(Hook):
         """Stop distillation when the epoch reaches ``stop_epoch``."""
         if runner.epoch < self.stop_epoch:
             return
-        model = unwrap(runner.model)
+        model = unwrap_model(runner.model)
         stop = getattr(model, 'stop_distillation', None)
         if not callable(stop):
             raise TypeError(

@@ -4,10 +4,10 @@ training steps per iteration (data-free distillation, DARTS)."""
 from typing import Dict, Optional
 
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 
 from mmrazor.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from mmrazor.utils.model_wrappers import unwrap_model
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -51,8 +51,7 @@ class SeparateOptimWrapperConstructor:
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
         """Build the wrappers for the submodules of ``model``."""
-        if is_model_wrapper(model):
-            model = model.module
+        model = unwrap_model(model)
         children = dict(model.named_children())
         wrappers = {}
         for key, cfg in self.optim_wrapper_cfg.items():

@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader
 from mmrazor.registry import LOOPS, TASK_UTILS
 from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
+from mmrazor.utils.model_wrappers import unwrap_model
 
 from .greedy_search_report import (
     plot_greedy_search,
@@ -19,7 +20,7 @@ from .greedy_search_report import (
 )
 from .scorer import SubnetScorer
 from .search_report import write_json_atomic
-from .utils import candidate_key, unwrap
+from .utils import candidate_key
 
 STATE_FILE = 'greedy_search_state.json'
 SUMMARY_FILE = 'greedy_search_summary.json'
@@ -97,7 +98,7 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
             if isinstance(evaluator, (dict, list)) else evaluator)
         if hasattr(self.dataloader.dataset, 'metainfo'):
             self.evaluator.dataset_meta = self.dataloader.dataset.metainfo
-        model = unwrap(runner.model)
+        model = unwrap_model(runner.model)
         if not hasattr(getattr(model, 'mutator', None), 'config_template'):
             raise TypeError('AutoSlimGreedySearchLoop needs an algorithm '
                             'with a channel mutator (e.g. mmrazor.AutoSlim)'

@@ -7,8 +7,7 @@ from mmengine.runner import ValLoop, autocast
 from mmengine.runner.loops import _parse_losses
 
 from mmrazor.registry import LOOPS
-
-from .utils import unwrap
+from mmrazor.utils.model_wrappers import unwrap_model
 
 # The original MMRazor's loop of self-distillation (BYOT) configs validates
 # the student alone: mmengine's ValLoop does that.
@@ -30,7 +29,7 @@ class SingleTeacherDistillValLoop(ValLoop):
 
     def run(self) -> Dict[str, float]:
         """Validate student and teacher; return the merged metrics."""
-        model = unwrap(self.runner.model)
+        model = unwrap_model(self.runner.model)
         teacher = getattr(model, 'teacher', None)
         if not isinstance(teacher, torch.nn.Module):
             raise TypeError(
@@ -58,7 +57,7 @@ class SingleTeacherDistillValLoop(ValLoop):
     @torch.no_grad()
     def run_teacher_iter(self, data_batch: Sequence[dict]) -> None:
         """Predict one batch with the teacher and feed the evaluator."""
-        model = unwrap(self.runner.model)
+        model = unwrap_model(self.runner.model)
         data = model.data_preprocessor(data_batch, False)
         with autocast(enabled=self.fp16):
             outputs = model.teacher(**data, mode='predict')

@@ -13,6 +13,7 @@ from mmrazor.registry import LOOPS
 from mmrazor.structures import export_fix_subnet, save_subnet_file
 from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
+from mmrazor.utils.model_wrappers import unwrap_model
 from mmrazor.utils.validators import check_int
 
 from .candidates import CandidateSampler
@@ -30,7 +31,6 @@ from .utils import (
     format_resources,
     from_json_state,
     to_json_state,
-    unwrap,
 )
 
 STATE_FILE = 'search_state.json'
@@ -164,7 +164,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self.init_candidates = init_candidates
         self.max_sample_attempts = max_sample_attempts
 
-        model = unwrap(self.runner.model)
+        model = unwrap_model(self.runner.model)
         if not hasattr(model, 'mutator'):
             raise TypeError(
                 'EvolutionSearchLoop needs an algorithm with a `mutator` '

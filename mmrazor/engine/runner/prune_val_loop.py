@@ -12,8 +12,7 @@ from torch.utils.data import DataLoader
 from mmrazor.models.utils import export_pruned_model
 from mmrazor.registry import LOOPS, TASK_UTILS
 from mmrazor.utils.atomic_file import atomic_dump_json, atomic_torch_save
-
-from .utils import unwrap
+from mmrazor.utils.model_wrappers import unwrap_model
 
 SUBNET_FILE = 'fix_subnet.json'
 WEIGHT_FILE = 'fix_subnet_weight.pth'
@@ -73,7 +72,7 @@ class ItePruneValLoop(ValLoop):
         for idx, data_batch in enumerate(self.dataloader):
             self.run_iter(idx, data_batch)
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
-        model = unwrap(self.runner.model)
+        model = unwrap_model(self.runner.model)
         architecture = getattr(model, 'architecture', model)
         resources = self.estimator.estimate(architecture)
         metrics.update(resources)

@@ -14,7 +14,6 @@ import torch
 from mmengine.dist import all_reduce, broadcast, is_distributed
 from mmengine.evaluator import Evaluator
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, TestLoop, ValLoop
 from mmengine.runner.checkpoint import weights_to_cpu
 from torch import nn
@@ -22,13 +21,13 @@ from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS
 from mmrazor.utils.atomic_file import atomic_torch_save
+from mmrazor.utils.model_wrappers import unwrap_model
 from mmrazor.version import __version__
 
 
 def _algorithm(runner) -> nn.Module:
     """The ``MMArchitectureQuant`` inside ``runner.model``."""
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = unwrap_model(runner.model)
     if not hasattr(model, 'quant_modules'):
         raise TypeError(
             f'quantization loops drive an MMArchitectureQuant, but the '

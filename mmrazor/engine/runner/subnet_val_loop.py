@@ -9,8 +9,9 @@ from mmengine.runner import ValLoop
 from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS, TASK_UTILS
+from mmrazor.utils.model_wrappers import unwrap_model
 
-from .utils import calibrate_bn_statistics, seeded, unwrap
+from .utils import calibrate_bn_statistics, seeded
 
 KINDS = ('current', 'min', 'max', 'random')
 
@@ -78,7 +79,7 @@ class SubnetValLoop(ValLoop):
         self._calibrate_dataloader = None
 
     def _subnets(self) -> List[tuple]:
-        model = unwrap(self.runner.model)
+        model = unwrap_model(self.runner.model)
         mutator = getattr(model, 'mutator', None)
         plan = []
         for kind in self.subnets:
@@ -100,7 +101,7 @@ class SubnetValLoop(ValLoop):
         """Validate each subnet and return all metrics, prefixed."""
         self.runner.call_hook('before_val')
         self.runner.call_hook('before_val_epoch')
-        model = unwrap(self.runner.model)
+        model = unwrap_model(self.runner.model)
         all_metrics: Dict[str, float] = {}
         for prefix, choices in self._subnets():
             if choices is not None:
@@ -142,7 +143,7 @@ class SlimmableValLoop(SubnetValLoop):
     """
 
     def _subnets(self) -> List[tuple]:
-        model = unwrap(self.runner.model)
+        model = unwrap_model(self.runner.model)
         if getattr(model, 'deploy_index', -1) >= 0:
             return [('', model.subnets[model.deploy_index])]
         return [(f'subnet_{i}.', s) for i, s in enumerate(model.subnets)]

@@ -11,14 +11,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.dist import all_reduce, broadcast_object_list, get_world_size
-from mmengine.model import is_model_wrapper
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.data import DataLoader
 
-
-def unwrap(model: nn.Module) -> nn.Module:
-    """Return the model inside a DDP (or other) wrapper."""
-    return model.module if is_model_wrapper(model) else model
+from mmrazor.utils.model_wrappers import unwrap_model
 
 
 def candidate_key(choices: Dict[str, Any]) -> str:
@@ -83,7 +79,7 @@ def calibrate_bn_statistics(model: nn.Module,
         m.reset_running_stats()
         m.momentum = None  # cumulative moving average: an exact mean
     model.train()
-    inner = unwrap(model)
+    inner = unwrap_model(model)
     used = 0
     batches = max(1, math.ceil(num_samples / max(1, dataloader.batch_size)))
     try:

@@ -3,20 +3,13 @@
 from typing import Any, Optional, Tuple
 
 import torch
-from mmengine.model import is_model_wrapper
 from torch import nn
 
 from mmrazor.registry import TASK_UTILS
+from mmrazor.utils.model_wrappers import unwrap_model
 
 from ._utils import close_matches
 from .base_recorder import BaseRecorder
-
-
-def unwrap_model(model: nn.Module) -> nn.Module:
-    """Strip DDP / DataParallel / mmengine model wrappers."""
-    while is_model_wrapper(model):
-        model = model.module
-    return model
 
 
 def _not_found(recorder: BaseRecorder, kind: str, names) -> ValueError:

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from mmrazor.registry import TASK_UTILS
+from mmrazor.utils.model_wrappers import unwrap_model
 
 from ._graph import ChannelGraph, Event, Unit
 from ._rules import DEFAULT_RULES
@@ -179,12 +180,10 @@ class ChannelAnalyzer:
             ``is_output_channel``. :attr:`excluded_units` and
             :attr:`report` are updated too.
         """
-        from mmengine.model import is_model_wrapper
         if not isinstance(model, nn.Module):
             raise TypeError(f'ChannelAnalyzer.analyze needs an nn.Module, '
                             f'got {type(model).__name__}.')
-        while is_model_wrapper(model):
-            model = model.module
+        model = unwrap_model(model)
         self.units, self.excluded_units, self.report = {}, {}, []
         failures: List[dict] = []
         graph = None

@@ -14,10 +14,8 @@ from mmrazor.models.task_modules import (
     ParameterRecorder,
     RecorderManager,
 )
-from mmrazor.models.task_modules.recorder.module_recorders import (
-    unwrap_model,
-)
 from mmrazor.registry import TASK_UTILS
+from mmrazor.utils.model_wrappers import unwrap_model
 
 from . import toy_module
 from .toy_module import Child, Toy, ToyModel

@@ -1,5 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Resource estimators: FLOPs, parameters, latency and cost tables."""
+from . import counters  # noqa: F401  (registers the original's counters)
 from .cost_table import SubnetCostTable
 from .flops_params_counter import (
     OP_COUNTERS,

@@ -258,3 +258,54 @@ def test_mmengine_models_run_in_tensor_mode(tiny_supernet_cfg):
         algo.architecture,
         dict(forward_fn=lambda model, x: model.backbone(x)))
     assert 0 < backbone['flops'] < res['flops']
+
+
+def test_original_counters_agree_on_spos(spos_static):
+    """The original's per-module counters (``estimators.counters``) give the
+    same figures as ResourceEstimator."""
+    from mmrazor.models.task_modules.estimators.counters import (
+        get_model_flops_params,
+    )
+    assert get_model_flops_params(_Tensor(spos_static)) == (SPOS_FLOPS,
+                                                            SPOS_PARAMS)
+    flops, _ = get_model_flops_params(
+        _Tensor(spos_static), disabled_counters=['ReLUCounter'])
+    assert flops == SPOS_FLOPS - SPOS_RELU
+    mega = get_model_flops_params(
+        _Tensor(spos_static), units=dict(flops='M', params='M'),
+        as_strings=True)
+    assert mega == ('327.544 M', '3.354 M')
+
+
+def test_original_counters_custom_and_dynamic():
+    from mmrazor.models.architectures.dynamic_ops import DynamicConv2d
+    from mmrazor.models.mutables import SquentialMutableChannel
+    from mmrazor.models.task_modules.estimators.counters import (
+        BaseCounter,
+        get_model_flops_params,
+    )
+
+    class Doubler(nn.Module):
+
+        def forward(self, x):
+            return x * 2
+
+    class DoublerCounter(BaseCounter):
+
+        @staticmethod
+        def add_count_hook(module, input, output):
+            module.__flops__ += output.numel()
+
+    TASK_UTILS.register_module(module=DoublerCounter, force=True)
+    try:
+        conv = DynamicConv2d(4, 8, 3, padding=1, bias=False)
+        channel = SquentialMutableChannel(8)
+        conv.register_mutable_attr('out_channels', channel)
+        channel.current_choice = 2
+        model = nn.Sequential(conv, Doubler())
+        flops, params = get_model_flops_params(model, (2, 4, 5, 5))
+        # conv: 2 x 5 x 5 outputs x 4 x 3 x 3 MACs; doubler: 50 outputs
+        assert flops == 2 * 25 * 36 + 50
+        assert params == 2 * 4 * 9
+    finally:
+        TASK_UTILS.module_dict.pop('DoublerCounter')

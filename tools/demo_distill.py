@@ -38,6 +38,7 @@ from mmrazor.third_party_warnings import quiet_third_party_logs  # noqa: E402
 from mmrazor.utils import register_all_modules  # noqa: E402
 from mmrazor.utils.atomic_file import atomic_dump_json, atomic_open  # noqa: E402,E501
 from mmrazor.utils.checkpoint import load_from_local  # noqa: E402
+from mmrazor.utils.model_wrappers import unwrap_model  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_DIR = osp.join(REPO, 'configs', 'distill', 'mmcls', 'kd', 'digits')
@@ -77,8 +78,7 @@ class TeacherCheckHook(Hook):
 
     def before_train(self, runner) -> None:
         saved = load_from_local(self.checkpoint)['state_dict']
-        model = runner.model.module if hasattr(runner.model,
-                                               'module') else runner.model
+        model = unwrap_model(runner.model)
         changed = [
             k for k, v in model.teacher.state_dict().items()
             if k not in saved or not torch.equal(v.cpu(), saved[k].cpu())

@@ -6,7 +6,6 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
 
@@ -58,15 +57,6 @@ def kept_buffers(module: nn.Module) -> Iterator[None]:
         with torch.no_grad():
             for buffer, value in saved:
                 buffer.copy_(value)
-
-
-def unwrapped(module: nn.Module) -> nn.Module:
-    """The module inside a DDP wrapper (``MMSeparateDistributedDataParallel``
-    wraps each child of an algorithm that has parameters, its mutator
-    included), or ``module`` itself."""
-    while is_model_wrapper(module):
-        module = module.module
-    return module
 
 
 def optim_wrappers(owner: Any, optim_wrapper: Any

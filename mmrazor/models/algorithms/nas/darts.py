@@ -11,6 +11,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor.registry import MODEL_WRAPPERS, MODELS, in_mmrazor_scope
 from mmrazor.structures import choices_to_subnet
+from mmrazor.utils.model_wrappers import unwrap_model
 
 from ...mutators import NasMutator
 from ..base import BaseAlgorithm, build_component
@@ -20,7 +21,6 @@ from ._diff_utils import (
     kept_buffers,
     optim_wrappers,
     prefixed,
-    unwrapped,
 )
 
 # Configs of the original MMRazor name this wrapper. It only hands
@@ -110,7 +110,7 @@ class Darts(BaseAlgorithm):
     def nas_mutator(self) -> NasMutator:
         """The mutator, also when a DDP wrapper (``DartsDDP`` /
         ``DSNASDDP``) has wrapped it."""
-        return unwrapped(self.mutator)
+        return unwrap_model(self.mutator)
 
     # -- subnet ------------------------------------------------------------
     def derive_subnet(self) -> Dict:

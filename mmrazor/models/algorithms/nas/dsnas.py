@@ -13,6 +13,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor.registry import MODEL_WRAPPERS, MODELS, in_mmrazor_scope
 from mmrazor.structures import choices_to_subnet
+from mmrazor.utils.model_wrappers import unwrap_model
 
 from ...mutators import NasMutator
 from ..base import BaseAlgorithm, build_component
@@ -20,7 +21,6 @@ from ._diff_utils import (
     all_reduce_mean,
     optim_wrappers,
     prefixed,
-    unwrapped,
 )
 from ._flops_penalty import ExpectedFlopsPenalty
 
@@ -123,7 +123,7 @@ class DSNAS(BaseAlgorithm):
     def nas_mutator(self) -> NasMutator:
         """The mutator, also when a DDP wrapper (``DartsDDP`` /
         ``DSNASDDP``) has wrapped it."""
-        return unwrapped(self.mutator)
+        return unwrap_model(self.mutator)
 
     def derive_subnet(self) -> Dict:
         """``{group: {'chosen': op}}``: the most probable (or fixed) op of

@@ -1,12 +1,12 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """A named set of deliveries, switched between record and replay together."""
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
-from ..recorder._utils import build_component
+from ..recorder._utils import ContextGroup, build_component
 from .distill_delivery import DistillDelivery
 
 
-class DistillDeliveryManager:
+class DistillDeliveryManager(ContextGroup):
     """Build a named set of deliveries and drive them together.
 
     Usage in a distiller (as in the original MMRazor)::
@@ -67,18 +67,6 @@ class DistillDeliveryManager:
         for delivery in self._deliveries.values():
             delivery.reset_data()
 
-    def __enter__(self) -> 'DistillDeliveryManager':
-        entered = []
-        try:
-            for delivery in self._deliveries.values():
-                delivery.__enter__()
-                entered.append(delivery)
-        except BaseException:
-            for delivery in reversed(entered):
-                delivery.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, exc_type, exc_value, traceback) -> None:
-        for delivery in reversed(list(self._deliveries.values())):
-            delivery.__exit__(exc_type, exc_value, traceback)
+    def _members(self) -> List[DistillDelivery]:
+        """``with manager:`` switches every delivery on, in order."""
+        return list(self._deliveries.values())

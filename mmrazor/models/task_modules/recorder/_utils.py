@@ -8,11 +8,24 @@
   back on :meth:`Patch.restore`.
 * :func:`build_component` builds a recorder or delivery from a config whose
   ``type`` is its exact registered name in ``TASK_UTILS``.
+* :class:`ContextGroup` makes a manager a context manager that enters all
+  its members (recorders, deliveries) and leaves them in reverse order.
 """
+import contextlib
 import difflib
 import importlib
 import inspect
-from typing import Any, Callable, Dict, List, Tuple, Union
+from abc import ABC, abstractmethod
+from typing import (
+    Any,
+    Callable,
+    ContextManager,
+    Dict,
+    Iterable,
+    List,
+    Tuple,
+    Union,
+)
 
 from mmrazor.registry import TASK_UTILS
 
@@ -186,3 +199,29 @@ def build_component(cfg: Union[Dict, Any], base: type, field: str, key: str,
             f'{base.__name__} in TASK_UTILS; registered: {names}.{hint}')
     cfg['type'] = cls
     return TASK_UTILS.build(cfg)
+
+
+class ContextGroup(ABC):
+    """Enter every member context together, leave them in reverse order.
+
+    A subclass lists its members in :meth:`_members`. Entering enters each
+    in order; if one fails, those already entered are left (with the error)
+    before it propagates. Leaving leaves each, last first, even when one of
+    them raises. Groups nest: each ``with`` keeps its own stack.
+    """
+
+    @abstractmethod
+    def _members(self) -> Iterable[ContextManager]:
+        """The contexts to enter, in order."""
+
+    def __enter__(self) -> Any:
+        with contextlib.ExitStack() as stack:
+            for member in self._members():
+                stack.enter_context(member)
+            self.__dict__.setdefault('_context_stacks', []).append(
+                stack.pop_all())
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback) -> bool:
+        stack = self.__dict__['_context_stacks'].pop()
+        return stack.__exit__(exc_type, exc_value, traceback)

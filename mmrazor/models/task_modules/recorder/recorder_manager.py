@@ -1,14 +1,14 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """A named set of recorders, built from configs and switched on together."""
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 from torch import nn
 
-from ._utils import build_component
+from ._utils import ContextGroup, build_component
 from .base_recorder import BaseRecorder
 
 
-class RecorderManager:
+class RecorderManager(ContextGroup):
     """Build, initialize and switch on a named set of recorders.
 
     Args:
@@ -86,18 +86,6 @@ class RecorderManager:
         for recorder in self._recorders.values():
             recorder.reset_data()
 
-    def __enter__(self) -> 'RecorderManager':
-        entered = []
-        try:
-            for recorder in self._recorders.values():
-                recorder.__enter__()
-                entered.append(recorder)
-        except BaseException:
-            for recorder in reversed(entered):
-                recorder.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, exc_type, exc_value, traceback) -> None:
-        for recorder in reversed(list(self._recorders.values())):
-            recorder.__exit__(exc_type, exc_value, traceback)
+    def _members(self) -> List[BaseRecorder]:
+        """``with manager:`` switches every recorder on, in order."""
+        return list(self._recorders.values())

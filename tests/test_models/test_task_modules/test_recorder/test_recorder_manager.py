@@ -7,6 +7,7 @@ from mmrazor.models.task_modules import (
     ParameterRecorder,
     RecorderManager,
 )
+from mmrazor.models.task_modules.recorder._utils import ContextGroup
 
 from .toy_module import Toy, ToyModel
 
@@ -82,3 +83,44 @@ def test_missing_name_and_bad_source():
     with pytest.raises(ValueError, match=r"recorder 'bad'.*'blok.1'"):
         manager.initialize(model)
     assert not model.conv._forward_hooks  # rolled back
+
+
+class _Log:
+    """A context that logs entering and leaving, or fails to enter."""
+
+    def __init__(self, name, log, fail=False):
+        self.name, self.log, self.fail = name, log, fail
+
+    def __enter__(self):
+        if self.fail:
+            raise RuntimeError(f'{self.name} cannot enter')
+        self.log.append(f'+{self.name}')
+        return self
+
+    def __exit__(self, *exc):
+        self.log.append(f'-{self.name}')
+
+
+class _Group(ContextGroup):
+
+    def __init__(self, members):
+        self.members = members
+
+    def _members(self):
+        return self.members
+
+
+def test_context_group_order_rollback_and_nesting():
+    log = []
+    group = _Group([_Log('a', log), _Log('b', log)])
+    with group:
+        with group:
+            log.append('body')
+    assert log == ['+a', '+b', '+a', '+b', 'body', '-b', '-a', '-b', '-a']
+    log.clear()
+    failing = _Group([_Log('a', log), _Log('b', log, fail=True),
+                      _Log('c', log)])
+    with pytest.raises(RuntimeError, match='b cannot enter'):
+        with failing:
+            log.append('body')
+    assert log == ['+a', '-a']

@@ -5,6 +5,7 @@ Built through the registry on a tiny ResNet-18 layout (8 channels, 32x32):
 residual additions, downsample convs, global pooling and a linear head.
 """
 import pytest
+import torch
 
 # skipped without torchao (imported quietly through mmrazor)
 pytest.importorskip('mmrazor.models.fake_quants.learnable_fake_quantize')
@@ -99,9 +100,17 @@ def test_keep_float_is_reported_not_warned(monkeypatch):
 
 
 def test_native_keep_float():
-    model = build('TorchNativeQuantizer', keep_float=['head'])
+    # a conv followed by a batch norm too: QAT's conv + bn rewrite must
+    # accept x86's "not quantized" mark on it
+    model = build('TorchNativeQuantizer',
+                  keep_float=['head', 'backbone.conv1'])
     status = {r['module']: r['status'] for r in model.quantizer.report}
     assert status['head.fc'] == 'float (keep_float)'
+    assert status['backbone.conv1'] == 'float (keep_float)'
+    assert status['backbone.layer1.0.conv1'] == 'int8'
+    assert list(status.values()).count('int8') == 19
+    model.eval()
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
 def test_uncovered_ops_are_named(monkeypatch):

@@ -19,6 +19,8 @@ from .third_party_warnings import filter_third_party_warnings
 filter_third_party_warnings()
 check_dependencies()
 
+from mmengine.utils import digit_version  # noqa: E402
+
 from .utils.atomic_file import install_atomic_local_backend  # noqa: E402
 from .utils.checkpoint import install_checkpoint_loader  # noqa: E402
 from .utils.weights_fit import install_weights_fit_check  # noqa: E402
@@ -28,4 +30,4 @@ install_checkpoint_loader()
 install_atomic_local_backend()
 install_weights_fit_check()
 
-__all__ = ['__version__', 'version_info']
+__all__ = ['__version__', 'version_info', 'digit_version']

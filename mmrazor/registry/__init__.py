@@ -36,3 +36,13 @@ __all__ = [
     'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS', 'LOG_PROCESSORS',
     'INFERENCERS', 'FUNCTIONS'
 ]
+
+
+def __getattr__(name: str):
+    """``mmrazor.registry.sub_model``, the original MMRazor's import path of
+    the subnet builder (it lives in :mod:`mmrazor.models.utils`, which this
+    package cannot import at load time)."""
+    if name == 'sub_model':
+        from mmrazor.models.utils import sub_model
+        return sub_model
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -2,6 +2,7 @@
 """Plain data structures: subnets."""
 from .subnet import (
                      choices_to_subnet,
+    convert_fix_subnet,
                      export_fix_subnet,
                      load_fix_subnet,
                      load_subnet_dict,
@@ -10,6 +11,7 @@ from .subnet import (
 )
 
 __all__ = [
-    'choices_to_subnet', 'export_fix_subnet', 'load_fix_subnet',
+    'choices_to_subnet', 'convert_fix_subnet',
+    'export_fix_subnet', 'load_fix_subnet',
     'load_subnet_dict', 'save_subnet_file', 'subnet_to_choices'
 ]

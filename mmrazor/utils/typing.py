@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Type aliases shared across mmrazor."""
-from typing import Any, Dict, NamedTuple, Optional
+from pathlib import Path
+from typing import Any, Dict, List, NamedTuple, Optional, Union
 
 
 class DumpChosen(NamedTuple):
@@ -13,3 +14,14 @@ class DumpChosen(NamedTuple):
     """
     chosen: Any
     meta: Optional[Dict] = None
+
+
+# The original MMRazor's names: a subnet as ``{mutable name: choice}``,
+# or a path to its file; random subnets keyed by search group, one dict per
+# mutator.
+FixMutable = Dict[str, Any]
+ValidFixMutable = Union[str, Path, FixMutable]
+SingleMutatorRandomSubnet = Dict[int, Any]
+MultiMutatorsRandomSubnet = List[SingleMutatorRandomSubnet]
+SupportRandomSubnet = Union[SingleMutatorRandomSubnet,
+                            MultiMutatorsRandomSubnet]

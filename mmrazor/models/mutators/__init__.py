@@ -1,6 +1,14 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Mutators: collect the mutables of a supernet and decide their choices."""
-from .channel_mutator import ChannelMutator
+from .channel_mutator import (
+                              ChannelMutator,
+                              DCFFChannelMutator,
+                              OneShotChannelMutator,
+                              SlimmableChannelMutator,
+)
 from .nas_mutator import NasMutator
 
-__all__ = ['ChannelMutator', 'NasMutator']
+__all__ = [
+    'ChannelMutator', 'NasMutator', 'DCFFChannelMutator',
+    'OneShotChannelMutator', 'SlimmableChannelMutator'
+]

@@ -304,5 +304,9 @@ class ChannelMutator(BaseModule):
 
 # The original MMRazor's configs name the mutator by its use; both names
 # build the same class (the unit type comes from ``channel_unit_cfg``).
-MODELS.register_module(name='OneShotChannelMutator', module=ChannelMutator)
-MODELS.register_module(name='SlimmableChannelMutator', module=ChannelMutator)
+OneShotChannelMutator = MODELS.register_module(
+    name='OneShotChannelMutator', module=ChannelMutator)
+SlimmableChannelMutator = MODELS.register_module(
+    name='SlimmableChannelMutator', module=ChannelMutator)
+# registered by the DCFF algorithm, which the original named it for
+DCFFChannelMutator = ChannelMutator

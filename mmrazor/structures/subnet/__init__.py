@@ -2,6 +2,7 @@
 """Subnet files and their application to supernets."""
 from .fix_subnet import (
                          choices_to_subnet,
+    convert_fix_subnet,
                          export_fix_subnet,
                          is_mutable,
                          load_fix_subnet,
@@ -11,6 +12,7 @@ from .fix_subnet import (
 )
 
 __all__ = [
-    'choices_to_subnet', 'export_fix_subnet', 'is_mutable', 'load_fix_subnet',
+    'choices_to_subnet', 'convert_fix_subnet',
+    'export_fix_subnet', 'is_mutable', 'load_fix_subnet',
     'load_subnet_dict', 'save_subnet_file', 'subnet_to_choices'
 ]

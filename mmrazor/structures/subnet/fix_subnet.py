@@ -20,6 +20,7 @@ from mmengine.config import Config, ConfigDict
 
 from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
+from mmrazor.utils.typing import DumpChosen
 
 SubnetType = Dict[str, Dict[str, Any]]
 SubnetSource = Union[str, os.PathLike, Dict, Config, ConfigDict]
@@ -120,6 +121,17 @@ def save_subnet_file(subnet: SubnetType,
     subnet = load_subnet_dict(subnet)
     return atomic_dump_yaml(subnet, path, overwrite=overwrite,
                             what='Subnet file')
+
+
+def convert_fix_subnet(fix_subnet: Dict[str, Any]) -> Dict[str, Dict]:
+    """``{name: DumpChosen}`` (what ``dump_chosen`` gives) to the
+    ``{name: {'chosen': choice}}`` a subnet file holds (the original
+    MMRazor's helper); plain choices are wrapped the same way."""
+    return {
+        name: dict(chosen=value.chosen if isinstance(value, DumpChosen) else
+                   value)
+        for name, value in fix_subnet.items()
+    }
 
 
 def export_fix_subnet(model: nn.Module,

@@ -13,7 +13,7 @@ from .mm_architecture import MMArchitectureQuant
 
 # The original's DDP wrapper name: mmengine's wrapper does the work (the
 # loss and predict modes run on the same graph as the tensor mode).
-MODEL_WRAPPERS.register_module(
+MMArchitectureQuantDDP = MODEL_WRAPPERS.register_module(
     name='MMArchitectureQuantDDP', module=MMDistributedDataParallel)
 
-__all__ = ['MMArchitectureQuant']
+__all__ = ['MMArchitectureQuant', 'MMArchitectureQuantDDP']

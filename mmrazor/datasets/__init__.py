@@ -4,6 +4,9 @@
 This package is the import location of the ``DATASETS``, ``DATA_SAMPLERS``
 and ``TRANSFORMS`` registries of the ``mmrazor`` scope.
 """
+from .crd_dataset_wrapper import CRDDataset
 from .digits import DigitsDataset, digits_mean_std
+from .transforms import PackCRDClsInputs
 
-__all__ = ['DigitsDataset', 'digits_mean_std']
+__all__ = ['CRDDataset', 'DigitsDataset', 'PackCRDClsInputs',
+           'digits_mean_std']

@@ -41,13 +41,14 @@ ORIGINAL_DIR = os.environ.get('MMRAZOR_ORIGINAL_CONFIGS')
 
 # The original's mmcls configs of the algorithms implemented here. Left
 # out, for want of the algorithm or a part of it: AutoFormer,
-# Once-For-All, DMCP, CRD (its dataset), DeiT (its head), the wide-ResNet
+# Once-For-All, DMCP, DeiT (its head), the wide-ResNet
 # baselines and quantization.
 ORIGINAL_CONFIGS = (
     'distill/mmcls/abloss/abloss_logits_resnet50_resnet18_8xb32_in1k.py',
     'distill/mmcls/abloss/'
     'abloss_pretrain_backbone_resnet50_resnet18_8xb32_in1k.py',
     'distill/mmcls/byot/byot_resnet18_8xb16_cifar100.py',
+    'distill/mmcls/crd/crd_neck_r50_r18_8xb16_cifar10.py',
     'distill/mmcls/dafl/dafl_logits_resnet34_resnet18_8xb256_cifar10.py',
     'distill/mmcls/dfad/dfad_logits_resnet34_resnet18_8xb32_cifar10.py',
     'distill/mmcls/dist/dist_logits_resnet34_resnet18_8xb32_in1k.py',

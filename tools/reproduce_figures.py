@@ -1,8 +1,9 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Rerun the documented demos and rewrite (or check) their figures.
 
-Every figure in ``README.md`` and ``docs/`` that a demo produces sits
-between two markers, with the command that produced it inside::
+Every figure in ``README.md``, ``docs/`` and the examples' READMEs that a
+demo produces sits between two markers, with the command that produced it
+inside::
 
     <!-- figure: spos-digits table -->
     What `OMP_WAIT_POLICY=PASSIVE python tools/demo.py` printed ...
@@ -98,8 +99,9 @@ def load_figures(folder: Path = FIGURE_DIR) -> Dict[str, ModuleType]:
 
 
 def doc_pages() -> List[Path]:
-    """README.md and every Markdown page of docs/."""
-    return [REPO / 'README.md'] + sorted((REPO / 'docs').rglob('*.md'))
+    """README.md, every Markdown page of docs/ and the examples' READMEs."""
+    return ([REPO / 'README.md'] + sorted((REPO / 'docs').rglob('*.md')) +
+            sorted((REPO / 'examples').rglob('README.md')))
 
 
 def find_blocks(text: str) -> List[re.Match]:
@@ -296,7 +298,7 @@ def rewrite_docs(figures: Dict[str, ModuleType],
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Rerun the documented demos and rewrite (or check) '
-        'their figures in README.md and docs/.')
+        'their figures in README.md, docs/ and examples/.')
     parser.add_argument('names', nargs='*',
                         help='figures to rerun (default: all)')
     parser.add_argument('--check', action='store_true',

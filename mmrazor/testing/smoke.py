@@ -7,7 +7,7 @@ MMRazor) builds and runs a couple of iterations; it never measures
 accuracy.
 """
 import copy
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from mmengine.config import Config, ConfigDict
 
@@ -99,7 +99,7 @@ def _tiny_search(loop: dict, dataloader: dict) -> dict:
 def smoke_config(cfg: Union[Config, str],
                  work_dir: str,
                  image_size: int = 64,
-                 num_classes: int = 1000,
+                 num_classes: Optional[int] = None,
                  batch_size: int = 2,
                  max_iters: int = 2) -> Tuple[Config, str]:
     """Return a copy of ``cfg`` for a smoke run, and the runner method that
@@ -119,7 +119,10 @@ def smoke_config(cfg: Union[Config, str],
         work_dir (str): The work dir of the run.
         image_size (int): Height and width of the fake images.
             Defaults to 64.
-        num_classes (int): Classes of the fake labels. Defaults to 1000.
+        num_classes (int, optional): Classes of the fake labels. Defaults
+            to the smallest ``num_classes`` in the model config (a 10-class
+            digits or CIFAR model gets labels below 10), or 1000 if it
+            names none.
         batch_size (int): Batch size. Defaults to 2.
         max_iters (int): Training iterations. Defaults to 2.
 
@@ -127,6 +130,9 @@ def smoke_config(cfg: Union[Config, str],
         tuple[Config, str]: The config and ``'train'`` or ``'test'``.
     """
     cfg = Config.fromfile(cfg) if isinstance(cfg, str) else copy.deepcopy(cfg)
+    if num_classes is None:
+        found = model_num_classes(cfg.get('model'))
+        num_classes = min(found) if found else 1000
     train_loop: Optional[Dict] = cfg.get('train_cfg')
     test_loop: Optional[Dict] = cfg.get('test_cfg')
     for key in ('load_from', 'resume'):
@@ -164,6 +170,22 @@ def smoke_config(cfg: Union[Config, str],
     cfg.log_level = 'WARNING'
     cfg.randomness = dict(seed=0)
     return cfg, mode
+
+
+def model_num_classes(node: Any) -> List[int]:
+    """Every positive int ``num_classes`` in a model config tree."""
+    found: List[int] = []
+    if isinstance(node, dict):
+        value = node.get('num_classes')
+        if isinstance(value, int) and not isinstance(value, bool) \
+                and value > 0:
+            found.append(value)
+        for child in node.values():
+            found += model_num_classes(child)
+    elif isinstance(node, (list, tuple)):
+        for child in node:
+            found += model_num_classes(child)
+    return found
 
 
 def _is_custom(loop: Optional[Dict]) -> bool:

@@ -1,6 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """CLI mistakes give one message that names them, and no traceback."""
-from .conftest import SPOS_DIR, SUPERNET_CFG, TOOLS, run_tool
+from .conftest import ROOT, SPOS_DIR, SUPERNET_CFG, TOOLS, run_tool
 
 TRAIN = TOOLS / 'train.py'
 
@@ -60,3 +60,12 @@ def test_runs_print_no_third_party_noise(supernet_run):
         assert noise not in supernet_run.output
     assert 'Epoch(train)' in supernet_run.output or \
         'Iter(train)' in supernet_run.output
+
+
+def test_fake_data_check_fits_a_ten_class_config(tmp_path):
+    # The check the missing-data message names: fake labels follow the
+    # model's num_classes (10 here), not ImageNet's 1000.
+    config = ROOT / 'examples' / 'custom_backbone' / 'tiny_spos_config.py'
+    proc = run_tool([TRAIN, config, '--fake-data', '--work-dir',
+                     tmp_path / 'w'])
+    assert 'Traceback' not in proc.stdout

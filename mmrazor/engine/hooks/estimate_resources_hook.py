@@ -4,7 +4,8 @@ from typing import Dict, Optional
 
 from mmengine.hooks import Hook
 
-from mmrazor.registry import HOOKS, TASK_UTILS
+from mmrazor.models.task_modules.estimators import build_estimator
+from mmrazor.registry import HOOKS
 from mmrazor.utils.model_wrappers import unwrap_model
 
 
@@ -35,8 +36,7 @@ class EstimateResourcesHook(Hook):
             raise ValueError('EstimateResourcesHook: `interval` must be an '
                              f'int >= 1, but got {interval!r}')
         self.interval = interval
-        cfg = dict(estimator_cfg or dict(type='mmrazor.ResourceEstimator'))
-        self.estimator = TASK_UTILS.build(cfg)
+        self.estimator = build_estimator(estimator_cfg)
         self._count = 0
 
     def after_val_epoch(self,

@@ -8,7 +8,8 @@ from mmengine.evaluator import Evaluator
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
-from mmrazor.registry import LOOPS, TASK_UTILS
+from mmrazor.models.task_modules.estimators import build_estimator
+from mmrazor.registry import LOOPS
 from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
 from mmrazor.utils.model_wrappers import unwrap_model
@@ -115,8 +116,7 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
                     f'{max_channel_bins}, but these units have another '
                     f'number of choices: {dict(list(wrong.items())[:5])}')
         self.min_index = max(0, min_channel_bins - 1)
-        self.estimator = TASK_UTILS.build(
-            dict(estimator_cfg or dict(type='mmrazor.ResourceEstimator')))
+        self.estimator = build_estimator(estimator_cfg)
         self.scorer = SubnetScorer(runner, self.dataloader, self.evaluator,
                                    score_key, calibrate_sample_num,
                                    seed=runner.seed)

@@ -9,8 +9,9 @@ from mmengine.evaluator import Evaluator
 from mmengine.runner import ValLoop
 from torch.utils.data import DataLoader
 
+from mmrazor.models.task_modules.estimators import build_estimator
 from mmrazor.models.utils import export_pruned_model
-from mmrazor.registry import LOOPS, TASK_UTILS
+from mmrazor.registry import LOOPS
 from mmrazor.utils.atomic_file import atomic_dump_json, atomic_torch_save
 from mmrazor.utils.model_wrappers import unwrap_model
 
@@ -57,11 +58,9 @@ class ItePruneValLoop(ValLoop):
                  estimator_cfg: Optional[Dict] = None,
                  save_subnet: bool = True) -> None:
         super().__init__(runner, dataloader, evaluator, fp16)
-        cfg = dict(type='mmrazor.ResourceEstimator')
-        cfg.update(estimator_cfg or {})
         # masks shared by several layers do not survive the meta device
-        cfg.setdefault('flops_params_cfg', dict(use_meta=False))
-        self.estimator = TASK_UTILS.build(cfg)
+        self.estimator = build_estimator(
+            estimator_cfg, flops_params_cfg=dict(use_meta=False))
         self.save_subnet = bool(save_subnet)
 
     def run(self) -> Dict[str, float]:

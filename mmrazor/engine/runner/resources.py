@@ -4,7 +4,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import torch.nn as nn
 
-from mmrazor.registry import TASK_UTILS
+from mmrazor.models.task_modules.estimators import build_estimator
 
 RESOURCES = ('flops', 'params', 'latency')
 
@@ -46,8 +46,7 @@ class SubnetResources:
         self.constraints = {k: tuple(v) for k, v in constraints.items()}
         self.architecture = architecture
         self.mutator = mutator
-        cfg = dict(estimator_cfg or dict(type='mmrazor.ResourceEstimator'))
-        self.estimator = TASK_UTILS.build(cfg)
+        self.estimator = build_estimator(estimator_cfg)
         self.with_latency = 'latency' in self.constraints
         self.cost_table = self._build_cost_table()
         self._cache: Dict[str, Dict[str, float]] = {}

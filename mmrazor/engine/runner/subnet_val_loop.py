@@ -8,7 +8,8 @@ from mmengine.evaluator import Evaluator
 from mmengine.runner import ValLoop
 from torch.utils.data import DataLoader
 
-from mmrazor.registry import LOOPS, TASK_UTILS
+from mmrazor.models.task_modules.estimators import build_estimator
+from mmrazor.registry import LOOPS
 from mmrazor.utils.model_wrappers import unwrap_model
 
 from .utils import calibrate_bn_statistics, seeded
@@ -74,7 +75,7 @@ class SubnetValLoop(ValLoop):
         self.calibrate_sample_num = calibrate_sample_num
         self.seed = seed
         self.estimator = (
-            TASK_UTILS.build(dict(estimator_cfg))
+            build_estimator(estimator_cfg)
             if estimator_cfg is not None else None)
         self._calibrate_dataloader = None
 

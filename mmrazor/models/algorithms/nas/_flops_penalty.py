@@ -8,11 +8,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from mmrazor.registry import TASK_UTILS, in_mmrazor_scope
-
 from ...mutables import OneHotMutableOP
 from ...mutators import NasMutator
-from ...task_modules.estimators import SubnetCostTable
+from ...task_modules.estimators import SubnetCostTable, build_estimator
 
 
 @contextmanager
@@ -99,9 +97,7 @@ class ExpectedFlopsPenalty:
                     'keep the shapes (the DSNAS ShuffleNetV2 space), but '
                     f'mutable {name!r} is a {type(mutable).__name__}; set '
                     '`flops_constraints=None` to search without it')
-        cfg = dict(estimator_cfg or {})
-        cfg.setdefault('type', 'mmrazor.ResourceEstimator')
-        estimator = TASK_UTILS.build(in_mmrazor_scope(cfg))
+        estimator = build_estimator(estimator_cfg)
         with plain_choices(mutator):
             table = SubnetCostTable.build(supernet, mutator, estimator)
         return cls(table, constraint, coef)

@@ -9,9 +9,14 @@ from .flops_params_counter import (
     default_forward,
 )
 from .latency_counter import measure_latency
-from .resource_estimator import ResourceEstimator
+from .resource_estimator import (
+    DEFAULT_ESTIMATOR_CFG,
+    ResourceEstimator,
+    build_estimator,
+)
 
 __all__ = [
     'ResourceEstimator', 'SubnetCostTable', 'CountResult', 'OP_COUNTERS',
-    'count_flops_params', 'default_forward', 'measure_latency'
+    'count_flops_params', 'default_forward', 'measure_latency',
+    'DEFAULT_ESTIMATOR_CFG', 'build_estimator'
 ]

@@ -17,7 +17,7 @@ from typing import Any, Dict, Optional, Sequence, Union
 
 import torch.nn as nn
 
-from mmrazor.registry import TASK_UTILS
+from mmrazor.registry import TASK_UTILS, in_mmrazor_scope
 
 from . import latency_counter
 from .flops_params_counter import (
@@ -36,6 +36,34 @@ _FLOPS_PARAMS_KEYS = ('input_shape', 'forward_fn', 'use_meta',
 _LATENCY_KEYS = ('max_iter', 'num_warmup', 'log_interval', 'input_shape',
                  'forward_fn')
 _LATENCY_DEFAULTS = dict(max_iter=100, num_warmup=5, log_interval=100)
+
+#: The estimator that loops, hooks and algorithms build when their config
+#: names none: FLOPs and params (in millions) of a 1x3x224x224 input.
+DEFAULT_ESTIMATOR_CFG: Dict[str, Any] = dict(type='mmrazor.ResourceEstimator')
+
+
+def build_estimator(estimator_cfg: Optional[Dict[str, Any]] = None,
+                    **defaults: Any) -> Any:
+    """Build an estimator from a (partial) config.
+
+    The keys of ``estimator_cfg`` override ``defaults``, which override
+    :data:`DEFAULT_ESTIMATOR_CFG`; so ``dict(input_shape=(1, 3, 32, 32))``
+    builds a ``ResourceEstimator`` of that shape. Names resolve in the
+    mmrazor scope unless the config sets ``_scope_``.
+
+    Args:
+        estimator_cfg (dict, optional): The user's config. Defaults to None.
+        **defaults: Keys the caller sets unless the user's config does.
+
+    Returns:
+        The built estimator (a :class:`ResourceEstimator` by default).
+
+    Examples:
+        >>> build_estimator(dict(input_shape=(1, 3, 32, 32))).input_shape
+        (1, 3, 32, 32)
+    """
+    cfg = {**DEFAULT_ESTIMATOR_CFG, **defaults, **dict(estimator_cfg or {})}
+    return TASK_UTILS.build(in_mmrazor_scope(cfg))
 
 
 @TASK_UTILS.register_module()

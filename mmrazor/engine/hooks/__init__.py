@@ -11,12 +11,13 @@ from .progressive_shrinking_hook import ProgressiveShrinkingHook
 from .pruning_hooks import PruningStructureHook, ResourceInfoHook
 from .random_state_hook import RandomStateHook
 from .stop_distillation_hook import StopDistillHook
+from .visualization_hook import RazorVisualizationHook
 
 __all__ = [
     'DEFAULT_HOOKS', 'DumpSubnetHook', 'EstimateResourcesHook',
     'GumbelTemperatureHook',
     'NonFiniteLossHook', 'ProgressiveShrinkingHook', 'PruningStructureHook',
-    'RandomStateHook',
+    'RandomStateHook', 'RazorVisualizationHook',
     'ResourceInfoHook', 'StopDistillHook',
     'add_default_hooks'
 ]

@@ -81,6 +81,19 @@ def tiny_supernet_cfg() -> dict:
 
 
 @pytest.fixture
+def one_thread():
+    """Run the test on one torch thread, then restore the thread count.
+
+    Small forwards run faster on one thread on a shared CPU; a module opts
+    in with ``pytestmark = pytest.mark.usefixtures('one_thread')``.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def mmcls_scope():
     """Make 'mmcls' the default scope, as mmcls configs do, then restore."""
     with DefaultScope.overwrite_default_scope('mmcls'):

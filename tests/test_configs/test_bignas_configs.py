@@ -10,7 +10,6 @@ import math
 import os.path as osp
 
 import pytest
-import torch
 import yaml
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -36,13 +35,8 @@ SPOS_DIR = osp.join(CONFIG_DIR, 'nas', 'mmcls', 'spos')
 SMALL_SHAPES = dict(value_list=[[32, 32], [48, 48]], default_value=[32, 32])
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small forwards run faster on one thread on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Small forwards run faster on one thread on a shared CPU.
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def fake(path: str, tmp_path, **kwargs) -> Config:

@@ -28,7 +28,6 @@ import os
 import os.path as osp
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -154,13 +153,8 @@ def plain_config_text(monkeypatch):
                         property(lambda self: repr(self.to_dict())))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small forwards run faster on one thread on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Small forwards run faster on one thread on a shared CPU.
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def test_original_paths_exist():

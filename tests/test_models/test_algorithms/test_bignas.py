@@ -40,13 +40,8 @@ SUPERNET = dict(
     connect_head=dict(connect_with_backbone='backbone.last_mutable_channels'))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small forwards run faster on one thread on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Small forwards run faster on one thread on a shared CPU.
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def build(**kwargs) -> BigNAS:

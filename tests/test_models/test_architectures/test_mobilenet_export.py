@@ -27,13 +27,8 @@ SPOS = osp.join(CONFIG_DIR, 'nas', 'mmcls', 'spos',
 INPUT = (1, 3, 64, 64)
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Small forwards run faster on one thread on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Small forwards run faster on one thread on a shared CPU.
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def randomize_norms(model: nn.Module) -> None:

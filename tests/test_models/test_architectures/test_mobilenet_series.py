@@ -24,13 +24,8 @@ SPOS_MOBILENET = osp.join(CONFIG_DIR, '_base_', 'nas_backbones',
                           'spos_mobilenet_supernet.py')
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small forwards run faster on one thread on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Small forwards run faster on one thread on a shared CPU.
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 @pytest.mark.parametrize('stride,in_channels', [(1, 16), (1, 24), (2, 16)])

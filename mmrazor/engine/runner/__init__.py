@@ -2,7 +2,7 @@
 """Loops: evolution and greedy search, subnet validation."""
 from .autoslim_greedy_search_loop import AutoSlimGreedySearchLoop
 from .darts_loop import DartsEpochBasedTrainLoop, DartsIterBasedTrainLoop
-from .distill_val_loop import SingleTeacherDistillValLoop
+from .distill_val_loop import SelfDistillValLoop, SingleTeacherDistillValLoop
 from .evolution_search_loop import EvolutionSearchLoop
 from .prune_val_loop import ItePruneValLoop
 from .quantization_loops import (
@@ -19,6 +19,7 @@ __all__ = [
     'DartsIterBasedTrainLoop', 'EvolutionSearchLoop',
     'ItePruneValLoop', 'LSQEpochBasedLoop', 'PTQLoop', 'QATEpochBasedLoop',
     'QATValLoop',
-    'SingleTeacherDistillValLoop', 'SlimmableValLoop', 'SubnetValLoop',
+    'SelfDistillValLoop', 'SingleTeacherDistillValLoop', 'SlimmableValLoop',
+    'SubnetValLoop',
     'calibrate_bn_statistics'
 ]

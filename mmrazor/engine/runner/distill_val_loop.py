@@ -4,14 +4,39 @@ from typing import Dict, Sequence
 
 import torch
 from mmengine.runner import ValLoop, autocast
-from mmengine.runner.loops import _parse_losses
 
 from mmrazor.registry import LOOPS
+from mmrazor.utils._mmengine_compat import parse_val_losses
 from mmrazor.utils.model_wrappers import unwrap_model
 
-# The original MMRazor's loop of self-distillation (BYOT) configs validates
-# the student alone: mmengine's ValLoop does that.
-LOOPS.register_module(name='SelfDistillValLoop', module=ValLoop)
+
+@LOOPS.register_module()
+class SelfDistillValLoop(ValLoop):
+    """Validate a self-distilled network (e.g. BYOT), reporting its metrics
+    also under the prefix ``'student.'``, as the original MMRazor did.
+
+    A self-distillation algorithm has no separate teacher: the network is
+    validated once, as by mmengine's ``ValLoop``. Every metric appears
+    twice, as it is (``'accuracy/top1'``, what our other loops report, and
+    what ``save_best='auto'`` picks) and as ``'student.accuracy/top1'``
+    (the original's key). Arguments are those of mmengine's ``ValLoop``.
+    """
+
+    def run(self) -> Dict[str, float]:
+        """Validate; return the metrics, plain and ``student.``-prefixed."""
+        self.runner.call_hook('before_val')
+        self.runner.call_hook('before_val_epoch')
+        self.runner.model.eval()
+        self.val_loss.clear()
+        for idx, data_batch in enumerate(self.dataloader):
+            self.run_iter(idx, data_batch)
+        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        if self.val_loss:
+            metrics.update(parse_val_losses(self.val_loss, 'val'))
+        metrics.update({f'student.{k}': v for k, v in list(metrics.items())})
+        self.runner.call_hook('after_val_epoch', metrics=metrics)
+        self.runner.call_hook('after_val')
+        return metrics
 
 
 @LOOPS.register_module()
@@ -43,7 +68,7 @@ class SingleTeacherDistillValLoop(ValLoop):
             self.run_iter(idx, data_batch)
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
         if self.val_loss:
-            metrics.update(_parse_losses(self.val_loss, 'val'))
+            metrics.update(parse_val_losses(self.val_loss, 'val'))
         for data_batch in self.dataloader:
             self.run_teacher_iter(data_batch)
         teacher_metrics = self.evaluator.evaluate(

@@ -71,9 +71,11 @@ class DataFreeDistillation(BaseAlgorithm):
     student) and ``'generator'`` (e.g. built by
     ``constructor='mmrazor.SeparateOptimWrapperConstructor'``).
 
-    Logged: ``'loss'`` (the student's total distill loss, mean over its
-    steps), ``'distill.<loss name>'``, ``'generator.loss'`` and
-    ``'generator.<loss name>'``.
+    Logged every iteration, under the original MMRazor's keys:
+    ``'distill.loss'`` (the student's total distill loss, mean over its
+    ``student_iter`` steps) and ``'distill.<loss name>'``,
+    ``'generator.loss'`` and ``'generator.<loss name>'``; and ``'loss'``,
+    the student's total again (mmengine's usual name of the total).
 
     Args:
         architecture (dict | BaseModel): The student: a config, a built
@@ -290,8 +292,7 @@ class DataFreeDistillation(BaseAlgorithm):
                 totals[key] = totals.get(key, 0) + value
         log_vars = {key: value / self.student_iter
                     for key, value in totals.items()}
-        loss = log_vars.pop('loss')
-        return {'loss': loss, **_prefixed(log_vars, 'distill')}
+        return {'loss': log_vars['loss'], **_prefixed(log_vars, 'distill')}
 
 
 @MODELS.register_module()

@@ -104,10 +104,10 @@ def changed(before, module, params_only=True):
 
 
 @pytest.mark.parametrize('make,expected', [
-    (zskt, {'loss', 'distill.loss_s1', 'distill.loss_s2', 'distill.loss_s3',
-            'distill.loss_s4', 'distill.loss_kl', 'generator.loss',
-            'generator.loss_kl'}),
-    (dafl, {'loss', 'distill.loss_kl', 'generator.loss',
+    (zskt, {'loss', 'distill.loss', 'distill.loss_s1', 'distill.loss_s2',
+            'distill.loss_s3', 'distill.loss_s4', 'distill.loss_kl',
+            'generator.loss', 'generator.loss_kl'}),
+    (dafl, {'loss', 'distill.loss', 'distill.loss_kl', 'generator.loss',
             'generator.loss_res34_oh', 'generator.loss_res34_ie',
             'generator.loss_res34_ac'}),
 ])
@@ -123,6 +123,12 @@ def test_train_step_updates_student_and_generator_not_teacher(
 
     assert set(log) == expected
     assert all(torch.isfinite(v) for v in log.values())
+    # the original's keys: each total is the sum of its parts
+    for side in ('distill', 'generator'):
+        parts = [v for k, v in log.items()
+                 if k.startswith(f'{side}.') and k != f'{side}.loss']
+        torch.testing.assert_close(log[f'{side}.loss'], sum(parts))
+    assert torch.equal(log['loss'], log['distill.loss'])
     assert not changed(teacher, algo.teachers, params_only=False)
     assert all(not p.requires_grad for p in algo.teachers.parameters())
     assert all(p.requires_grad for p in algo.student.parameters())

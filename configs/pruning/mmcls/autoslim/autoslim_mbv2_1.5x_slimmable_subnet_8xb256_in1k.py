@@ -19,9 +19,9 @@ data_preprocessor = dict(
 
 # The three subnets of the greedy search (files in this folder).
 channel_cfg_paths = [
-    '{{ fileDirname }}/AUTOSLIM_MBV2_530M.yaml',
-    '{{ fileDirname }}/AUTOSLIM_MBV2_320M.yaml',
-    '{{ fileDirname }}/AUTOSLIM_MBV2_220M.yaml',
+    '{{ fileDirname }}/MBV2_530M.yaml',
+    '{{ fileDirname }}/MBV2_320M.yaml',
+    '{{ fileDirname }}/MBV2_220M.yaml',
 ]
 
 model = dict(

@@ -2,5 +2,5 @@
 _base_ = ['./autoslim_mbv2_1.5x_slimmable_subnet_8xb256_in1k.py']
 
 model = dict(
-    channel_cfg_paths='{{ fileDirname }}/AUTOSLIM_MBV2_320M.yaml')
+    channel_cfg_paths='{{ fileDirname }}/MBV2_320M.yaml')
 val_cfg = dict(_delete_=True)

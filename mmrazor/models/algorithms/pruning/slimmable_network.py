@@ -8,13 +8,14 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 
-from mmrazor.registry import MODELS, in_mmrazor_scope
+from mmrazor.registry import MODELS, TASK_UTILS, in_mmrazor_scope
 
 from ...mutables import SequentialMutableChannelUnit
 from ...mutators import ChannelMutator
 from ...mutators.channel_mutator import _load_units
 from .._sandwich import add_prefix
 from ..base import BaseAlgorithm, LossResults
+from ._layer_channels import is_layer_channel_file, layer_channels_to_units
 
 _DEFAULT_MUTATOR = dict(
     type='SlimmableChannelMutator',
@@ -87,7 +88,9 @@ class SlimmableNetwork(BaseAlgorithm):
     Args:
         architecture (dict | BaseModel): The network.
         channel_cfg_paths (str | dict | list, optional): Subnets in the
-            units format (paths to yaml/json files or dicts). Defaults to
+            units format (paths to yaml/json files or dicts), or in the
+            original MMRazor's per-layer `current_choice` /
+            `origin_channels` format (MBV2_530M.yaml...). Defaults to
             None: the subnets are those of the mutator's
             ``channel_unit_cfg.units`` (a dict or a json/yaml file), whose
             ``init_args.candidate_choices`` list one width per subnet (the
@@ -127,7 +130,16 @@ class SlimmableNetwork(BaseAlgorithm):
             if not channel_cfg_paths:
                 raise ValueError(
                     'SlimmableNetwork: `channel_cfg_paths` is empty')
-            subnets = [_widths(_load_units(p)) for p in channel_cfg_paths]
+            files = [_load_units(p) for p in channel_cfg_paths]
+            units = None
+            if any(is_layer_channel_file(f) for f in files):
+                units = TASK_UTILS.build(in_mmrazor_scope(dict(
+                    mutator.get('parse_cfg', _DEFAULT_MUTATOR['parse_cfg'])
+                ))).analyze(self.architecture)
+            subnets = [
+                layer_channels_to_units(f, units)
+                if is_layer_channel_file(f) else _widths(f) for f in files
+            ]
         if not -1 <= deploy_index < len(subnets):
             raise ValueError(
                 f'SlimmableNetwork: deploy_index {deploy_index} is out of '

@@ -157,11 +157,13 @@ if __name__ == '__main__':
             'optional': read_requirements('optional'),
             # PT2E quantization (torchao pinned beside torch 2.13.0)
             'quant': read_requirements('quant'),
+            # the OpenVINO runtime for the QDQ ONNX check (180 MB installed)
+            'openvino': read_requirements('openvino'),
             # peer libraries the benchmarks measure against
             'benchmark': read_requirements('benchmark'),
             'all': read_requirements('tests') +
             read_requirements('optional') + read_requirements('benchmark') +
-            read_requirements('quant'),
+            read_requirements('quant') + read_requirements('openvino'),
         },
         classifiers=[
             'Programming Language :: Python :: 3',

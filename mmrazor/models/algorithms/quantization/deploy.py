@@ -12,7 +12,8 @@ simulates int8, and is slower than fp32). From it:
   of seconds per model and shape on 2 cores, needs a C++ compiler);
 - :func:`export_qdq_onnx` writes QDQ ONNX (``QuantizeLinear`` /
   ``DequantizeLinear`` around float ops) that onnxruntime, OpenVINO and
-  TensorRT read; :func:`check_onnx` runs it in onnxruntime and
+  TensorRT read; :func:`check_onnx` runs it in onnxruntime (or, where
+  installed, OpenVINO) and
   :func:`onnx_qdq_structure` checks that every conv/matmul reads
   dequantized inputs (TensorRT's explicit quantization needs it).
 
@@ -147,12 +148,45 @@ def run_onnx(path: str, inputs: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(session.run(None, {name: inputs.numpy()})[0])
 
 
-def check_onnx(path: str, converted: GraphModule,
-               inputs: torch.Tensor) -> Dict[str, float]:
-    """Compare onnxruntime's outputs of ``path`` with ``converted``'s."""
+def run_openvino(path: str, inputs: torch.Tensor) -> torch.Tensor:
+    """Run an ONNX model in the OpenVINO runtime (CPU) on one input.
+
+    OpenVINO reads the QDQ pairs and runs the convs and matmuls between
+    them with its int8 kernels. Needs the ``openvino`` wheel
+    (``pip install "mmrazor[openvino]"``).
+    """
+    try:
+        import openvino as ov
+    except ImportError as e:
+        raise ImportError('run_openvino needs the OpenVINO runtime: pip '
+                          'install "mmrazor[openvino]" (or openvino)') from e
+    compiled = ov.Core().compile_model(path, 'CPU')
+    result = compiled([inputs.numpy()])
+    return torch.from_numpy(result[compiled.output(0)].copy())
+
+
+def check_onnx(path: str,
+               converted: GraphModule,
+               inputs: torch.Tensor,
+               runtime: str = 'onnxruntime') -> Dict[str, float]:
+    """Compare a runtime's outputs of ``path`` with ``converted``'s.
+
+    Args:
+        path (str): The QDQ ONNX file.
+        converted (GraphModule): The model it was exported from.
+        inputs (Tensor): One input batch.
+        runtime (str): ``'onnxruntime'`` or ``'openvino'``.
+
+    Returns:
+        dict: See :func:`compare_outputs`.
+    """
+    runners = dict(onnxruntime=run_onnx, openvino=run_openvino)
+    if runtime not in runners:
+        raise ValueError(f'check_onnx: runtime={runtime!r}; allowed: '
+                         f'{sorted(runners)}')
     with torch.no_grad():
         reference = converted(inputs)
-    return compare_outputs(reference, run_onnx(path, inputs))
+    return compare_outputs(reference, runners[runtime](path, inputs))
 
 
 def onnx_qdq_structure(path: str) -> Dict[str, object]:

@@ -67,6 +67,24 @@ TINY_RESNET = dict(
         in_channels=64,
         loss=dict(type='mmcls.CrossEntropyLoss')))
 
+#: The smallest classifier with every kind of quantized op: two convs with
+#: batch norms and ReLU, a max pool, global pooling and a linear head
+#: (10 classes, 510 parameters); it exports in about a second.
+TINY_CONVNET = dict(
+    type='mmcls.ImageClassifier',
+    data_preprocessor=dict(
+        type='mmcls.ClsDataPreprocessor',
+        num_classes=10,
+        mean=[128.] * 3,
+        std=[64.] * 3),
+    backbone=dict(type='mmrazor.SimpleConvNet', channels=(4, 8)),
+    neck=dict(type='mmcls.GlobalAveragePooling'),
+    head=dict(
+        type='mmcls.LinearClsHead',
+        num_classes=10,
+        in_channels=8,
+        loss=dict(type='mmcls.CrossEntropyLoss')))
+
 #: The quantizer each backend's defaults suit.
 BACKEND_QCONFIGS = {
     'TorchNativeQuantizer': dict(a_symmetric=False),
@@ -86,10 +104,17 @@ def quantizer_cfg(name: str, **kwargs) -> Dict:
 
 def tiny_quant_cfg(quantizer: str = 'OpenVINOQuantizer',
                    size: int = 32,
+                   architecture: str = 'resnet',
                    **kwargs) -> Dict:
-    """An ``MMArchitectureQuant`` config around :data:`TINY_RESNET`."""
+    """An ``MMArchitectureQuant`` config around :data:`TINY_RESNET`
+    (``architecture='resnet'``) or :data:`TINY_CONVNET` (``'convnet'``).
+    """
+    archs = dict(resnet=TINY_RESNET, convnet=TINY_CONVNET)
+    if architecture not in archs:
+        raise ValueError(f'tiny_quant_cfg: architecture={architecture!r}; '
+                         f'allowed: {sorted(archs)}')
     return dict(
         type='mmrazor.MMArchitectureQuant',
-        architecture=copy.deepcopy(TINY_RESNET),
+        architecture=copy.deepcopy(archs[architecture]),
         quantizer=quantizer_cfg(quantizer, **kwargs),
         input_shapes=(1, 3, size, size))

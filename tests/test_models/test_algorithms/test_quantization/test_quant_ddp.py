@@ -27,7 +27,7 @@ from mmrazor.engine.runner.quantization_loops import (  # noqa: E402
     _set_observers,
 )
 from mmrazor.registry import MODEL_WRAPPERS, MODELS  # noqa: E402
-from mmrazor.testing.quantization import quantizer_cfg  # noqa: E402
+from mmrazor.testing.quantization import tiny_quant_cfg  # noqa: E402
 
 from ....test_tools.conftest import free_port  # noqa: E402
 
@@ -35,24 +35,8 @@ SIZE = 16
 
 
 def _model(seed):
-    """Two convs with batch norms, pooling and a linear head (the smallest
-    graph that has every kind of quantized op; quick to export)."""
     torch.manual_seed(seed)
-    return MODELS.build(
-        dict(
-            type='mmrazor.MMArchitectureQuant',
-            architecture=dict(
-                type='mmcls.ImageClassifier',
-                data_preprocessor=dict(
-                    type='mmcls.ClsDataPreprocessor', num_classes=10,
-                    mean=[128.] * 3, std=[64.] * 3),
-                backbone=dict(type='mmrazor.SimpleConvNet', channels=(4, 8)),
-                neck=dict(type='mmcls.GlobalAveragePooling'),
-                head=dict(
-                    type='mmcls.LinearClsHead', num_classes=10,
-                    in_channels=8, loss=dict(type='mmcls.CrossEntropyLoss'))),
-            quantizer=quantizer_cfg('OpenVINOQuantizer'),
-            input_shapes=(1, 3, SIZE, SIZE)))
+    return MODELS.build(tiny_quant_cfg(size=SIZE, architecture='convnet'))
 
 
 def _batch(seed, n=4):

@@ -8,7 +8,7 @@ from .distill import (
     SelfDistill,
     SingleTeacherDistill,
 )
-from .nas import SPOS, BigNAS
+from .nas import SPOS, Autoformer, BigNAS
 from .pruning import (
     DCFF,
     AutoSlim,
@@ -20,7 +20,8 @@ from .quantization import *  # noqa: F401,F403
 from .quantization import __all__ as _quantization_all
 
 __all__ = [
-    'AutoSlim', 'BaseAlgorithm', 'BigNAS', 'DAFLDataFreeDistillation',
+    'AutoSlim', 'Autoformer', 'BaseAlgorithm', 'BigNAS',
+    'DAFLDataFreeDistillation',
     'DataFreeDistillation',
     'OverhaulFeatureDistillation', 'SelfDistill',
     'SingleTeacherDistill', 'SlimmableNetwork', 'SPOS', 'DCFF',

@@ -41,7 +41,8 @@ def _derived_names(model: nn.Module) -> set:
     """Names and aliases of the derived values of ``model``: modules with a
     ``current_choice`` that follow other mutables and are not searched."""
     names = set()
-    for name, module in model.named_modules():
+    # every name: a derived value is often held by several modules
+    for name, module in model.named_modules(remove_duplicate=False):
         if is_mutable(module) or \
                 not hasattr(type(module), 'current_choice'):
             continue

@@ -11,7 +11,17 @@ from mmcv.cnn.bricks.wrappers import Conv2d as MMCVConv2d
 from mmcv.cnn.bricks.wrappers import Linear as MMCVLinear
 from mmengine.model.utils import _BatchNormXd
 
+from ..ops.transformer_series import (
+                                      MultiheadAttention,
+                                      PatchEmbed,
+                                      RelativePosition2D,
+)
 from ._mixin import DynamicOpMixin
+from .dynamic_attention import (
+                                DynamicMultiheadAttention,
+                                DynamicPatchEmbed,
+                                DynamicRelativePosition2D,
+)
 from .dynamic_container import DynamicSequential
 from .dynamic_conv import (
                            BigNasConv2d,
@@ -54,6 +64,9 @@ DYNAMIC_OF = {
     MMCVLinear: DynamicLinear,
     Conv2dAdaptivePadding: DynamicConv2dAdaptivePadding,
     LayerNorm2d: DynamicLayerNorm2d,
+    MultiheadAttention: DynamicMultiheadAttention,
+    RelativePosition2D: DynamicRelativePosition2D,
+    PatchEmbed: DynamicPatchEmbed,
 }
 
 __all__ = [
@@ -64,5 +77,6 @@ __all__ = [
     'SwitchableBatchNorm2d', 'DYNAMIC_OF', 'DynamicBatchNorm3d',
     'DynamicBatchNormXd', 'FuseConv2d', 'DynamicMixin', 'DynamicChannelMixin',
     'DynamicConvMixin', 'DynamicLinearMixin', 'DynamicLayerNormMixin',
-    'DynamicBatchNormMixin'
+    'DynamicBatchNormMixin', 'DynamicMultiheadAttention',
+    'DynamicRelativePosition2D', 'DynamicPatchEmbed'
 ]

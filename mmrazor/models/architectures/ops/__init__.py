@@ -11,9 +11,15 @@ from .darts_series import (
 )
 from .mobilenet_series import MBBlock, ShortcutLayer
 from .shufflenet_series import ShuffleBlock, ShuffleXception
+from .transformer_series import (
+                                 MultiheadAttention,
+                                 PatchEmbed,
+                                 RelativePosition2D,
+)
 
 __all__ = [
     'BaseOP', 'Identity', 'MBBlock', 'ShortcutLayer', 'ShuffleBlock',
     'ShuffleXception', 'DartsDilConv', 'DartsPoolBN', 'DartsSepConv',
-    'DartsSkipConnect', 'DartsZero'
+    'DartsSkipConnect', 'DartsZero', 'MultiheadAttention', 'PatchEmbed',
+    'RelativePosition2D'
 ]

@@ -34,7 +34,9 @@ reproduce):
 - **Parameters** are those of the modules whose forward ran, each counted
   once: a supernet at its current subnet reports the parameters of its
   current path only, the same as its static export; a dynamic op counts
-  the parameters of its current sub-shape. A parameter that only
+  the parameters of its current sub-shape, and a module with an
+  ``active_own_params()`` method the tensors it returns in place of its
+  own parameters. A parameter that only
   a module's parent reads (``F.conv2d(x, self.conv.weight)``) is missed when
   ``self.conv`` itself never runs. Frozen parameters count too (the original
   skipped those with ``requires_grad=False``).
@@ -317,6 +319,13 @@ def _count(model: nn.Module, input_shape: Sequence[int], on_meta: bool,
     params = 0
     for module in executed.values():
         own = list(module.parameters(recurse=False))
+        active_own = getattr(module, 'active_own_params', None)
+        if own and callable(active_own):
+            # a module slicing its own parameters (a supernet's position
+            # embedding): the slices it uses now
+            seen.update(id(p) for p in own)
+            params += sum(t.numel() for t in active_own())
+            continue
         if own and hasattr(module, 'mutable_attrs') and \
                 hasattr(module, 'to_static_op'):
             # a dynamic op: the parameters of its current sub-shape, as in

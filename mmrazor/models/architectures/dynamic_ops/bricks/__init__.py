@@ -12,6 +12,9 @@ from .. import (
                 DynamicInputResizer,
                 DynamicLayerNorm,
                 DynamicLinear,
+                DynamicMultiheadAttention,
+                DynamicPatchEmbed,
+                DynamicRelativePosition2D,
                 DynamicSequential,
                 FuseConv2d,
                 OFAConv2d,
@@ -23,5 +26,6 @@ __all__ = [
     'DynamicBatchNorm1d', 'DynamicBatchNorm2d', 'DynamicBatchNorm3d',
     'SwitchableBatchNorm2d', 'DynamicSequential', 'FuseConv2d',
     'DynamicConv2dAdaptivePadding', 'DynamicBatchNormXd',
-    'DynamicInputResizer', 'DynamicLayerNorm'
+    'DynamicInputResizer', 'DynamicLayerNorm', 'DynamicMultiheadAttention',
+    'DynamicPatchEmbed', 'DynamicRelativePosition2D'
 ]

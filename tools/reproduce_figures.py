@@ -179,18 +179,20 @@ def render_page(text: str,
 def drift(figure: ModuleType, kept: Dict[str, Any],
           new: Dict[str, Any]) -> List[str]:
     """Unified diffs of each view: ``new`` against ``kept``, with the
-    volatile keys (and the run conditions) taken from ``kept``.
+    volatile keys, the run conditions and the plots' paths taken from
+    ``kept`` (a new plot lies in the run folder until it is kept).
 
     Returns:
         One diff per view that differs; empty if none does.
     """
-    volatile = set(getattr(figure, 'VOLATILE', ())) | {'conditions'}
+    volatile = set(getattr(figure, 'VOLATILE', ())) | {'conditions', 'plots'}
     merged = {k: (kept[k] if k in volatile and k in kept else v)
               for k, v in new.items()}
     diffs = []
     link = linker(REPO / 'README.md')
     for view, render in figure.VIEWS.items():
-        before, after = render(kept, link), render(merged, link)
+        before = render(kept, link) + '\n'
+        after = render(merged, link) + '\n'
         if before != after:
             diffs.append(''.join(difflib.unified_diff(
                 before.splitlines(True), after.splitlines(True),

@@ -112,3 +112,36 @@ def test_stride_list_is_optional(empty):
     cfg.update(with_se_list=None, act_cfg_list=None, out_indices=(7, ))
     model = AttentiveMobileNetV3(**cfg)
     assert [s[0].stride for s in model.layers[:-1]] == [1, 2, 2, 2, 1, 2, 1]
+
+
+def test_autoslim_algorithm_has_the_original_keys_and_shapes():
+    """The whole AutoSlim algorithm (architecture and the mutator's
+    ``units.N.mutable_channel.mask`` entries) as MMRazor 1.0.0 builds it
+    from the original's supernet config."""
+    with open(osp.join(osp.dirname(__file__), 'data',
+                       'original_autoslim_layout.json')) as f:
+        original = json.load(f)['AutoSlim']
+    cfg = Config.fromfile(
+        osp.join(CONFIG_DIR, 'pruning', 'mmcls', 'autoslim',
+                 'autoslim_mbv2_1.5x_supernet_8xb256_in1k.py'))
+    model = MODELS.build(cfg.model)
+    state = model.state_dict()
+    assert list(layout(model)) == list(original)
+    assert layout(model) == original
+    mutator = model.mutator
+    mutator.set_choices(mutator.sample_choices('min'))
+    first = mutator.units[0]
+    assert state['mutator.units.0.mutable_channel.mask'].sum() == 48
+    assert model.state_dict()['mutator.units.0.mutable_channel.mask'].sum(
+    ) == first.activated_channels
+    # loading the max-width masks leaves the current (min) widths alone
+    smallest = mutator.current_choices
+    model.load_state_dict(state, strict=True)
+    assert mutator.current_choices == smallest
+    # checkpoints without the entries load strictly too
+    model.load_state_dict(
+        {k: v for k, v in state.items() if not k.startswith('mutator.')})
+    bad = dict(state)
+    bad['mutator.units.0.mutable_channel.mask'] = torch.ones(7)
+    with pytest.raises(RuntimeError, match='unit .* has 48 channels'):
+        model.load_state_dict(bad)

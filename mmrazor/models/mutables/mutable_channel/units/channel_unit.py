@@ -160,6 +160,35 @@ class MutableChannelUnit(BaseMutable):
         """Bool mask of the unit's active channels."""
         return self.mutable_channel.current_mask
 
+    # The original MMRazor kept each unit's mask as a float buffer of its
+    # mutable channel, so a mutator's state dict holds
+    # ``units.N.mutable_channel.mask``. The same entry is written here (the
+    # current mask); loading checks its shape only: a checkpoint does not
+    # change the current widths (set them with the mutator or a subnet
+    # file). Checkpoints without it load too.
+    _MASK_KEY = 'mutable_channel.mask'
+
+    def _save_to_state_dict(self, destination: Dict, prefix: str,
+                            keep_vars: bool) -> None:
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        destination[prefix + self._MASK_KEY] = \
+            self.mutable_channel.current_mask.float()
+
+    def _load_from_state_dict(self, state_dict: Dict, prefix: str,
+                              local_metadata: Dict, strict: bool,
+                              missing_keys: List[str],
+                              unexpected_keys: List[str],
+                              error_msgs: List[str]) -> None:
+        mask = state_dict.pop(prefix + self._MASK_KEY, None)
+        if mask is not None and tuple(mask.shape) != (self.num_channels, ):
+            error_msgs.append(
+                f'size mismatch for {prefix}{self._MASK_KEY}: the checkpoint '
+                f'has shape {tuple(mask.shape)}, the unit {self.name!r} has '
+                f'{self.num_channels} channels')
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
     @property
     def activated_channels(self) -> int:
         """Number of active channels."""

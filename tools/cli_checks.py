@@ -17,6 +17,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from mmengine.config import Config, DictAction
 
+from mmrazor.utils._mmengine_compat import config_dict
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 FAKE_DATA_HINT = ('To check that the config builds and trains without the '
@@ -94,7 +96,7 @@ def check_cfg_options(cfg: Config, options: Optional[Dict[str, Any]],
     if not options or allow_new_keys:
         return
     for full_key in options:
-        node: Any = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+        node: Any = config_dict(cfg)
         parts = full_key.split('.')
         for depth, part in enumerate(parts):
             found, value, existing = _child(node, part)

@@ -11,6 +11,8 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from mmengine.config import Config, ConfigDict
 
+from mmrazor.utils._mmengine_compat import config_dict
+
 from .fake_data import use_fake_data
 
 # keys whose value names a checkpoint to load (a path or a URL)
@@ -137,9 +139,9 @@ def smoke_config(cfg: Union[Config, str],
     test_loop: Optional[Dict] = cfg.get('test_cfg')
     for key in ('load_from', 'resume'):
         cfg[key] = None if key == 'load_from' else False
-    drop_downloads(cfg._cfg_dict)
+    drop_downloads(config_dict(cfg))
     model_type = str((cfg.get('model') or {}).get('type', ''))
-    shrink_inputs(cfg._cfg_dict, image_size,
+    shrink_inputs(config_dict(cfg), image_size,
                   resizer=model_type.split('.')[-1] != 'sub_model')
     if cfg.get('default_hooks') is None:
         cfg.default_hooks = ConfigDict()

@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader
 
 from mmrazor.models.task_modules.estimators import build_estimator
 from mmrazor.registry import LOOPS
+from mmrazor.utils._mmengine_compat import resumes
 from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
 from mmrazor.utils.model_wrappers import unwrap_model
@@ -162,7 +163,7 @@ class AutoSlimGreedySearchLoop(EpochBasedTrainLoop):
     def _check_work_dir(self) -> bool:
         """Whether to resume; refuse to overwrite a finished search."""
         state = self._state_path()
-        if getattr(self.runner, '_resume', False) and osp.isfile(state):
+        if resumes(self.runner) and osp.isfile(state):
             return True
         existing = [p for p in [state] + [
             self._subnet_path(t) for t in self.target_flops

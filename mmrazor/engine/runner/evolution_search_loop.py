@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS
 from mmrazor.structures import export_fix_subnet, save_subnet_file
+from mmrazor.utils._mmengine_compat import load_from_of, resumes
 from mmrazor.utils.atomic_file import atomic_dump_yaml
 from mmrazor.utils.dict_file import read_data_file
 from mmrazor.utils.model_wrappers import unwrap_model
@@ -215,7 +216,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                 f'resume_from {self.resume_from!r} is not a file: check the '
                 'path, or remove resume_from from the loop config to start '
                 'a new search.')
-        if self.resume_from or getattr(self.runner, '_resume', False):
+        if self.resume_from or resumes(self.runner):
             if osp.isfile(state_path):
                 self._load_state(state_path)
             else:
@@ -442,7 +443,7 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         """Remember the state at the start of the current epoch."""
         self._snapshot = dict(
             seed=self.seed,
-            load_from=self.runner._load_from,
+            load_from=load_from_of(self.runner),
             epoch=self._epoch,
             population=[dict(c) for c in self.population],
             top_k_keys=list(self.top_k_keys),
@@ -468,15 +469,15 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                 'written by this search loop. Remove it to start afresh.')
         self.seed = int(state['seed'])
         self.scorer.seed = self.seed
-        if self.runner._load_from is None and state['load_from']:
+        if load_from_of(self.runner) is None and state['load_from']:
             # `--resume` without a path loads no weights: use the supernet
             # checkpoint the interrupted search ran on.
             self.runner.load_checkpoint(state['load_from'])
-        elif state['load_from'] and self.runner._load_from != state[
+        elif state['load_from'] and load_from_of(self.runner) != state[
                 'load_from']:
             self.runner.logger.warning(
                 f'The interrupted search ran on {state["load_from"]}; this '
-                f'run loaded {self.runner._load_from}')
+                f'run loaded {load_from_of(self.runner)}')
         self._epoch = int(state['epoch'])
         self._iter = self._epoch * len(self.dataloader)
         self.population = state['population']

@@ -20,6 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS
+from mmrazor.utils._mmengine_compat import randomness_cfg_of
 from mmrazor.utils.atomic_file import atomic_torch_save
 from mmrazor.utils.model_wrappers import unwrap_model
 from mmrazor.version import __version__
@@ -93,7 +94,7 @@ class PTQLoop(TestLoop):
             raise ValueError(f'PTQLoop: calibrate_steps must be a positive '
                              f'int, got {calibrate_steps!r}')
         if isinstance(calibrate_dataloader, dict):
-            diff_rank_seed = runner._randomness_cfg.get(
+            diff_rank_seed = randomness_cfg_of(runner).get(
                 'diff_rank_seed', False)
             calibrate_dataloader = runner.build_dataloader(
                 calibrate_dataloader,

@@ -12,6 +12,8 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from mmrazor.utils._mmengine_compat import train_dataloader_of
+
 from .utils import calibrate_bn_statistics, candidate_seed, seeded
 
 
@@ -66,7 +68,7 @@ class SubnetScorer:
         """The dataloader of BN calibration, built on first use."""
         loader = self._calibrate_dataloader
         if loader is None:
-            loader = self.runner._train_dataloader
+            loader = train_dataloader_of(self.runner)
         if isinstance(loader, dict):
             # Persistent workers would carry their random state from one
             # candidate to the next: each candidate gets fresh workers.

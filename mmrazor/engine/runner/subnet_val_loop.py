@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader
 
 from mmrazor.models.task_modules.estimators import build_estimator
 from mmrazor.registry import LOOPS
+from mmrazor.utils._mmengine_compat import train_dataloader_of
 from mmrazor.utils.model_wrappers import unwrap_model
 
 from .utils import calibrate_bn_statistics, seeded
@@ -122,7 +123,7 @@ class SubnetValLoop(ValLoop):
             loader = self._calibrate_dataloader
             if loader is None:
                 loader = self.runner.build_dataloader(
-                    self.runner._train_dataloader, seed=self.seed)
+                    train_dataloader_of(self.runner), seed=self.seed)
                 self._calibrate_dataloader = loader
             with seeded(self.seed):
                 calibrate_bn_statistics(self.runner.model, loader,

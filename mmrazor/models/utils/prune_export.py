@@ -18,8 +18,10 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 import torch.nn as nn
 from mmengine.logging import print_log
+from mmengine.model import BaseModule
 
 from mmrazor.registry import MODELS
+from mmrazor.utils._mmengine_compat import mark_initialized
 from mmrazor.utils.dict_file import load_dict
 
 from .static_model import export_static_model
@@ -273,6 +275,6 @@ def GroupFisherSubModel(algorithm: Union[Dict, nn.Module],
     for module in static.modules():
         if hasattr(module, 'init_cfg'):
             module.init_cfg = None
-        if hasattr(module, '_is_init'):
-            module._is_init = True
+        if isinstance(module, BaseModule):
+            mark_initialized(module)
     return static

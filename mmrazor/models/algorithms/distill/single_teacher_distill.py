@@ -12,6 +12,7 @@ from mmengine.structures import BaseDataElement
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmrazor.registry import MODELS, in_mmrazor_scope
+from mmrazor.utils._mmengine_compat import mark_initialized
 
 from ...distillers import ConfigurableDistiller
 from ..base import BaseAlgorithm, LossResults, build_component
@@ -56,7 +57,7 @@ def load_weights(model: nn.Module, checkpoint: str, field: str,
             f'tools/model_converters/convert_distill_ckpt_to_student.py).'
         ) from e
     if isinstance(model, BaseModule):
-        model._is_init = True
+        mark_initialized(model)
 
 
 def demo_inputs(shape: Optional[Sequence[int]]) -> Optional[torch.Tensor]:

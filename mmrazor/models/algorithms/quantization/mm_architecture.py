@@ -11,6 +11,7 @@ from torch import nn
 from torch.fx import GraphModule
 
 from mmrazor.registry import MODELS
+from mmrazor.utils._mmengine_compat import mark_initialized
 from mmrazor.utils.torchao_import import import_pt2e
 
 from ..base import BaseAlgorithm, build_component
@@ -100,7 +101,7 @@ class MMArchitectureQuant(BaseAlgorithm):
                 map_location='cpu',
                 revise_keys=[(r'^module\.', ''), (r'^architecture\.', '')])
             # the runner's init_weights() must not overwrite these weights
-            self.architecture._is_init = True
+            mark_initialized(self.architecture)
         self.float_checkpoint = float_checkpoint
         self.quantizer = build_component(quantizer, BaseQuantizer,
                                          'quantizer', name)

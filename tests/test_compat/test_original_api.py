@@ -134,3 +134,38 @@ def test_dynamic_op_bases_and_paths():
         if static is not None:
             assert type(exported) is static
         assert torch.allclose(exported(x), out, atol=1e-6)
+
+
+def test_small_helpers_at_the_original_paths():
+    import torch.nn.functional as F
+    from mmengine.model import MMDistributedDataParallel
+
+    import mmrazor.registry
+    from mmrazor import digit_version
+    from mmrazor.models.algorithms import AutoSlimDDP
+    from mmrazor.models.losses import CrossEntropyLoss
+    from mmrazor.models.utils import parse_values, str2class
+    from mmrazor.structures import convert_fix_subnet
+    from mmrazor.utils import DumpChosen, IndexDict, get_placeholder
+    assert digit_version('1.0.0') > digit_version('0.9')
+    assert AutoSlimDDP is MMDistributedDataParallel
+    assert mmrazor.registry.sub_model.__name__ == 'sub_model'
+    student, teacher = torch.randn(4, 5), torch.randn(4, 5)
+    assert torch.allclose(
+        CrossEntropyLoss(2.0)(student, teacher),
+        2 * F.cross_entropy(student, teacher.argmax(1)))
+    assert parse_values([(1, 5, 2)]) == [[1, 3, 5]]
+    assert str2class(('torch.nn.ReLU', )) == (nn.ReLU, )
+    with pytest.raises(ValueError, match='only'):
+        str2class('os.system')
+    assert convert_fix_subnet({'a': DumpChosen(3, {}), 'b': 'x'}) == {
+        'a': dict(chosen=3), 'b': dict(chosen='x')}
+    ranges = IndexDict()
+    ranges[(4, 8)] = 'b'
+    ranges[(0, 4)] = 'a'
+    assert list(ranges) == [(0, 4), (4, 8)]
+    assert (2, 5) in ranges and (8, 9) not in ranges
+    with pytest.raises(ValueError, match='overlaps'):
+        ranges[(6, 10)] = 'c'
+    with pytest.raises(ImportError, match='mmdet'):
+        get_placeholder('mmdet')()

@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Distillation losses, registered in ``MODELS`` under their class names."""
 from .crd_loss import CRDLoss
+from .cross_entropy_loss import CrossEntropyLoss
 from .dafl_loss import ActivationLoss, InformationEntropyLoss, OnehotLikeLoss
 from .dist_loss import DISTLoss
 from .dkd_loss import DKDLoss
@@ -11,6 +12,7 @@ from .logit_kd import WSLD, KDSoftCELoss, KLDivergence
 from .relational_kd import AngleWiseRKD, DistanceWiseRKD
 
 __all__ = [
+    'CrossEntropyLoss',
     'ABLoss', 'ATLoss', 'ActivationLoss', 'AngleWiseRKD', 'CRDLoss',
     'ChannelWiseDivergence', 'DISTLoss', 'DKDLoss', 'DistanceWiseRKD',
     'FBKDLoss', 'FTLoss', 'InformationEntropyLoss', 'KDSoftCELoss',

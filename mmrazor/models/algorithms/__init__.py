@@ -8,13 +8,24 @@ from .distill import (
     SelfDistill,
     SingleTeacherDistill,
 )
-from .nas import SPOS, Autoformer, BigNAS
+from .nas import (
+    DSNAS,
+    DSNASDDP,
+    SPOS,
+    Autoformer,
+    BigNAS,
+    BigNASDDP,
+    Darts,
+    DartsDDP,
+)
 from .pruning import (
     DCFF,
     AutoSlim,
+    AutoSlimDDP,
     GroupFisherAlgorithm,
     ItePruneAlgorithm,
     SlimmableNetwork,
+    SlimmableNetworkDDP,
 )
 from .quantization import *  # noqa: F401,F403
 from .quantization import __all__ as _quantization_all
@@ -25,5 +36,6 @@ __all__ = [
     'DataFreeDistillation',
     'OverhaulFeatureDistillation', 'SelfDistill',
     'SingleTeacherDistill', 'SlimmableNetwork', 'SPOS', 'DCFF',
-    'GroupFisherAlgorithm', 'ItePruneAlgorithm'
+    'GroupFisherAlgorithm', 'ItePruneAlgorithm', 'Darts', 'DSNAS',
+    'AutoSlimDDP', 'SlimmableNetworkDDP', 'BigNASDDP', 'DartsDDP', 'DSNASDDP'
 ] + _quantization_all

@@ -23,3 +23,13 @@ __all__ = [
     'DartsSkipConnect', 'DartsZero', 'MultiheadAttention', 'PatchEmbed',
     'RelativePosition2D'
 ]
+
+
+def __getattr__(name: str):
+    """``ops.InputResizer``, the original MMRazor's path of the resizer in
+    :mod:`..dynamic_ops` (which imports this package, so it is looked up
+    late)."""
+    if name == 'InputResizer':
+        from ..dynamic_ops import InputResizer
+        return InputResizer
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

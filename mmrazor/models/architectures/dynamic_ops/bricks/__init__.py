@@ -12,7 +12,7 @@ from .. import (
                 DynamicInputResizer,
                 DynamicLayerNorm,
                 DynamicLinear,
-                DynamicMultiheadAttention,
+    DynamicMultiheadAttention,
                 DynamicPatchEmbed,
                 DynamicRelativePosition2D,
                 DynamicSequential,

@@ -41,6 +41,11 @@ def test_subnet_val_loop_prefixes_and_resources(make_search_cfg, tmp_path):
     # The random subnets are the same at every validation.
     again = runner.val_loop.run()
     assert again['random_subnet_1.flops'] == metrics['random_subnet_1.flops']
+    # ... and score the same: recalibration is seeded, and its loader (the
+    # search scorer's, shared) starts fresh workers for each subnet.
+    assert again == metrics
+    assert runner.val_loop.scorer.calibrate_dataloader.persistent_workers \
+        is False
 
 
 def test_subnet_val_loop_rejects_unknown_kind(make_search_cfg, tmp_path):

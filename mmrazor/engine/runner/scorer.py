@@ -1,8 +1,19 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Scoring the current subnet of a supernet on validation data."""
+import contextlib
 import logging
 import math
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 import torch
 from mmengine.dist import all_reduce, get_world_size
@@ -23,7 +34,10 @@ class SubnetScorer:
     Before each evaluation the BN statistics can be recalibrated on
     ``calibrate_sample_num`` training images; the whole evaluation is
     seeded by the candidate's key, so scoring the same subnet twice gives
-    the same number.
+    the same number. :meth:`evaluate` is the one evaluation of a subnet:
+    the search loops score through :meth:`score`, and
+    :class:`~mmrazor.engine.SubnetValLoop` validates through it with its own
+    per-batch step (hooks, mixed precision).
 
     A subnet whose predictions hold NaN or inf, or whose score is not
     finite, is refused with an error (a NaN supernet would otherwise give
@@ -34,7 +48,8 @@ class SubnetScorer:
         runner (Runner): The runner (its model and train dataloader).
         dataloader (DataLoader): Validation batches.
         evaluator (Evaluator): Metrics.
-        score_key (str): The metric used as the score.
+        score_key (str, optional): The metric used as the score; needed by
+            :meth:`score` only. Defaults to None.
         calibrate_sample_num (int): Images for BN recalibration; 0 or less
             disables it.
         calibrate_dataloader (DataLoader | dict, optional): Where those
@@ -46,7 +61,7 @@ class SubnetScorer:
                  runner,
                  dataloader: DataLoader,
                  evaluator: Evaluator,
-                 score_key: str,
+                 score_key: Optional[str] = None,
                  calibrate_sample_num: int = -1,
                  calibrate_dataloader: Optional[Union[DataLoader,
                                                       Dict]] = None,
@@ -71,32 +86,62 @@ class SubnetScorer:
             loader = train_dataloader_of(self.runner)
         if isinstance(loader, dict):
             # Persistent workers would carry their random state from one
-            # candidate to the next: each candidate gets fresh workers.
+            # subnet to the next: each evaluation gets fresh workers.
             loader = self.runner.build_dataloader(
                 dict(loader, persistent_workers=False), seed=self.seed)
         self._calibrate_dataloader = loader
         return loader
 
     @torch.no_grad()
-    def metrics(self, key: str) -> Dict[str, float]:
-        """All metrics of the current subnet; ``key`` seeds the run."""
+    def evaluate(self,
+                 run_batch: Callable[[int, Any], None],
+                 calibrate_seed: Optional[int] = None) -> Dict[str, float]:
+        """Recalibrate BN (if enabled), then evaluate the current subnet.
+
+        Args:
+            run_batch (Callable): ``run_batch(idx, data_batch)`` runs the
+                model on one validation batch and feeds the evaluator.
+            calibrate_seed (int, optional): Seed of the recalibration alone
+                (its random augmentations); None leaves the random state as
+                the caller set it. Defaults to None.
+
+        Returns:
+            dict: The evaluator's metrics.
+        """
         model = self.runner.model
-        with seeded(candidate_seed(self.seed, key)):
-            if self.calibrate_sample_num > 0:
+        if self.calibrate_sample_num > 0:
+            with seeded(calibrate_seed) if calibrate_seed is not None \
+                    else contextlib.nullcontext():
                 calibrate_bn_statistics(model, self.calibrate_dataloader,
                                         self.calibrate_sample_num)
-            model.eval()
-            fingerprint = 0.
-            for data in self.dataloader:
-                outputs = model.val_step(data)
-                fingerprint += _check_predictions(outputs, key)
-                self.evaluator.process(
-                    data_samples=outputs, data_batch=data)
-            self.fingerprint = _sum_over_ranks(fingerprint)
-            return self.evaluator.evaluate(len(self.dataloader.dataset))
+        model.eval()
+        for idx, data_batch in enumerate(self.dataloader):
+            run_batch(idx, data_batch)
+        return self.evaluator.evaluate(len(self.dataloader.dataset))
+
+    def metrics(self, key: str) -> Dict[str, float]:
+        """All metrics of the current subnet; ``key`` seeds the run.
+
+        Predictions are checked (:meth:`score` refuses NaN or infinite
+        ones) and fingerprinted for :meth:`check_spread`.
+        """
+        model = self.runner.model
+        fingerprint = [0.]
+
+        def run_batch(idx: int, data: Any) -> None:
+            outputs = model.val_step(data)
+            fingerprint[0] += _check_predictions(outputs, key)
+            self.evaluator.process(data_samples=outputs, data_batch=data)
+
+        with seeded(candidate_seed(self.seed, key)):
+            metrics = self.evaluate(run_batch)
+        self.fingerprint = _sum_over_ranks(fingerprint[0])
+        return metrics
 
     def score(self, key: str) -> float:
         """The ``score_key`` metric of the current subnet."""
+        if self.score_key is None:
+            raise ValueError('SubnetScorer.score needs a `score_key`')
         metrics = self.metrics(key)
         if self.score_key not in metrics:
             raise KeyError(

@@ -3,17 +3,15 @@
 import random
 from typing import Dict, List, Optional, Sequence, Union
 
-import torch
 from mmengine.evaluator import Evaluator
 from mmengine.runner import ValLoop
 from torch.utils.data import DataLoader
 
 from mmrazor.models.task_modules.estimators import build_estimator
 from mmrazor.registry import LOOPS
-from mmrazor.utils._mmengine_compat import train_dataloader_of
 from mmrazor.utils.model_wrappers import unwrap_model
 
-from .utils import calibrate_bn_statistics, seeded
+from .scorer import SubnetScorer
 
 KINDS = ('current', 'min', 'max', 'random')
 
@@ -73,12 +71,13 @@ class SubnetValLoop(ValLoop):
                 f', but got {list(subnets)}')
         self.subnets = tuple(subnets)
         self.num_random = num_random
-        self.calibrate_sample_num = calibrate_sample_num
         self.seed = seed
         self.estimator = (
             build_estimator(estimator_cfg)
             if estimator_cfg is not None else None)
-        self._calibrate_dataloader = None
+        self.scorer = SubnetScorer(
+            runner, self.dataloader, self.evaluator,
+            calibrate_sample_num=calibrate_sample_num, seed=seed)
 
     def _subnets(self) -> List[tuple]:
         model = unwrap_model(self.runner.model)
@@ -117,21 +116,14 @@ class SubnetValLoop(ValLoop):
         self.runner.call_hook('after_val')
         return all_metrics
 
-    @torch.no_grad()
+    @property
+    def calibrate_sample_num(self) -> int:
+        """Training images for BN recalibration (0: none)."""
+        return self.scorer.calibrate_sample_num
+
     def _evaluate_subnet(self) -> Dict[str, float]:
-        if self.calibrate_sample_num > 0:
-            loader = self._calibrate_dataloader
-            if loader is None:
-                loader = self.runner.build_dataloader(
-                    train_dataloader_of(self.runner), seed=self.seed)
-                self._calibrate_dataloader = loader
-            with seeded(self.seed):
-                calibrate_bn_statistics(self.runner.model, loader,
-                                        self.calibrate_sample_num)
-        self.runner.model.eval()
-        for idx, data_batch in enumerate(self.dataloader):
-            self.run_iter(idx, data_batch)
-        return self.evaluator.evaluate(len(self.dataloader.dataset))
+        # every subnet's recalibration starts from the same seed
+        return self.scorer.evaluate(self.run_iter, calibrate_seed=self.seed)
 
 
 @LOOPS.register_module()

@@ -39,9 +39,9 @@ from ..conftest import CONFIG_DIR, REPO_ROOT
 ORIGINAL_DIR = os.environ.get('MMRAZOR_ORIGINAL_CONFIGS')
 
 # The original's mmcls configs of the algorithms implemented here. Left
-# out, for want of the algorithm or a part of it: AutoFormer,
-# Once-For-All, DMCP, DeiT (its head), the wide-ResNet
-# baselines and quantization.
+# out, for want of the algorithm or a part of it: DMCP, DeiT (its head)
+# and quantization; AutoFormer and Once-For-All run, smaller, in
+# test_autoformer_ofa_configs.py.
 ORIGINAL_CONFIGS = (
     'distill/mmcls/abloss/abloss_logits_resnet50_resnet18_8xb32_in1k.py',
     'distill/mmcls/abloss/'
@@ -98,15 +98,12 @@ ORIGINAL_CONFIGS = (
     'pruning/mmcls/group_fisher/resnet50/'
     'group_fisher_act_finetune_resnet50_8xb32_in1k_dist.py', ) + tuple(
         f'pruning/mmcls/l1-norm/l1-norm_resnet34_8xb32_in1k_{v}{d}.py'
-        for v in 'abc' for d in ('', '_deploy'))
+        for v in 'abc' for d in ('', '_deploy')) + tuple(
+            f'vanilla/mmcls/wide-resnet/wrn{arch}_b16x8_cifar10.py'
+            for arch in ('16-w2', '22-w4', '28-w4', '40-w2'))
 
 # original configs that cannot run here, with the reason
 ORIGINAL_XFAIL = {
-    'distill/mmcls/ofd/ofd_backbone_resnet50_resnet18_8xb16_cifar10.py':
-    'its student and teacher are the wide ResNets of the original\'s '
-    "vanilla/mmcls/wide-resnet configs (backbone 'mmrazor.WideResNet'), "
-    'which mmrazor does not implement; our config at this path distils a '
-    'ResNet-50 into a ResNet-18',
     'nas/mmcls/spos/spos_mobilenet_subnet_8xb128_in1k.py':
     "its fix_subnet, 'configs/nas/spos/AngleNAS_SHUFFLENETV2_IN1k_2.0.yaml',"
     ' is a file the original does not ship either; our config at this path '

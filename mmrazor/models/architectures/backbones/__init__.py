@@ -6,9 +6,10 @@ from .darts_backbone import DartsBackbone
 from .searchable_mobilenet_v2 import SearchableMobileNetV2
 from .searchable_shufflenet_v2 import SearchableShuffleNetV2
 from .simple_conv_net import SimpleConvNet
+from .wide_resnet import WideResNet
 
 __all__ = [
     'AttentiveMobileNetV3', 'SearchableMobileNetV2', 'SearchableShuffleNetV2',
     'SimpleConvNet', 'DartsBackbone', 'AutoformerBackbone',
-    'AutoformerSubnet'
+    'AutoformerSubnet', 'WideResNet'
 ]

@@ -20,6 +20,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmrazor.testing  # noqa: F401  (registers FakeClsDataset)
+from mmrazor.models.utils import count_mutables
+from mmrazor.registry import MODELS
 from mmrazor.testing.smoke import smoke_config
 
 from ..conftest import CONFIG_DIR, REPO_ROOT
@@ -87,6 +89,13 @@ def check(runner: Runner, name: str) -> None:
     scalars = runner.message_hub.log_scalars
     if 'search' in name:
         assert len(runner.train_loop.records) == 2
+        # the best subnet builds as a static model from its file
+        static = MODELS.build(
+            dict(type='mmrazor.sub_model',
+                 cfg=runner.cfg.model.architecture,
+                 fix_subnet=osp.join(runner.work_dir,
+                                     'best_fix_subnet.yaml')))
+        assert count_mutables(static) == 0
         return
     assert runner.iter == 2
     assert math.isfinite(scalars['train/loss'].current())

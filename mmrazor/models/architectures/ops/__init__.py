@@ -15,13 +15,14 @@ from .transformer_series import (
                                  MultiheadAttention,
                                  PatchEmbed,
                                  RelativePosition2D,
+                                 TransformerEncoderLayer,
 )
 
 __all__ = [
     'BaseOP', 'Identity', 'MBBlock', 'ShortcutLayer', 'ShuffleBlock',
     'ShuffleXception', 'DartsDilConv', 'DartsPoolBN', 'DartsSepConv',
     'DartsSkipConnect', 'DartsZero', 'MultiheadAttention', 'PatchEmbed',
-    'RelativePosition2D'
+    'RelativePosition2D', 'TransformerEncoderLayer'
 ]
 
 

@@ -1,11 +1,14 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-"""Vision transformer ops of the Autoformer space: patch embedding and
-multi-head attention with 2D relative position encoding."""
+"""Vision transformer ops of the Autoformer space: patch embedding,
+multi-head attention with 2D relative position encoding, and the layer
+made of them."""
 import math
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple, Type
 
 import torch
 import torch.nn as nn
+from mmcv.cnn import build_activation_layer, build_norm_layer
+from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import trunc_normal_
 
 
@@ -233,3 +236,79 @@ class PatchEmbed(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) -> (N, patches, embed_dims)."""
         return self.projection(x).flatten(2).transpose(1, 2)
+
+
+class TransformerEncoderLayer(nn.Module):
+    """An Autoformer layer: ``x + attn(ln1(x))``, then
+    ``x + fc2(act(fc1(ln2(x))))``, each branch with stochastic depth.
+
+    Args:
+        embed_dims (int): Token features.
+        num_heads (int): Attention heads.
+        mlp_ratio (float): Hidden width of the MLP over ``embed_dims``.
+        head_dims (int): Features of an attention head. Defaults to 64.
+        proj_drop_rate (float): Dropout after the attention's projection.
+            Defaults to 0.
+        attn_drop_rate (float): Dropout of the attention weights.
+            Defaults to 0.
+        drop_path_rate (float): Stochastic depth of both branches.
+            Defaults to 0.
+        qkv_bias (bool): Whether q, k, v have biases. Defaults to True.
+        max_relative_position (int): Largest relative offset encoded.
+            Defaults to 14.
+        act_cfg (dict): The MLP's activation. Defaults to GELU.
+        norm_cfg (dict, optional): The norms. Defaults to None: a layer
+            norm (a dynamic one in :class:`DynamicTransformerEncoderLayer`).
+    """
+
+    attention_cls: Type[nn.Module] = MultiheadAttention
+    linear_cls: Type[nn.Module] = nn.Linear
+    default_norm_cfg: Dict = dict(type='LN')
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 mlp_ratio: float,
+                 head_dims: int = 64,
+                 proj_drop_rate: float = 0.,
+                 attn_drop_rate: float = 0.,
+                 drop_path_rate: float = 0.,
+                 qkv_bias: bool = True,
+                 max_relative_position: int = 14,
+                 act_cfg: Dict = dict(type='GELU'),
+                 norm_cfg: Optional[Dict] = None) -> None:
+        super().__init__()
+        norm_cfg = norm_cfg or self.default_norm_cfg
+        self.norm1_name, norm1 = build_norm_layer(norm_cfg, embed_dims, 1)
+        self.add_module(self.norm1_name, norm1)
+        self.attn = self.attention_cls(
+            embed_dims,
+            num_heads,
+            head_dims,
+            attn_drop_rate=attn_drop_rate,
+            proj_drop_rate=proj_drop_rate,
+            max_relative_position=max_relative_position,
+            qkv_bias=qkv_bias)
+        self.norm2_name, norm2 = build_norm_layer(norm_cfg, embed_dims, 2)
+        self.add_module(self.norm2_name, norm2)
+        middle = int(round(embed_dims * mlp_ratio))
+        self.fc1 = self.linear_cls(embed_dims, middle)
+        self.fc2 = self.linear_cls(middle, embed_dims)
+        self.act = build_activation_layer(act_cfg)
+        self.drop_path = DropPath(drop_path_rate) if drop_path_rate > 0 \
+            else nn.Identity()
+
+    @property
+    def norm1(self) -> nn.Module:
+        """The norm before the attention."""
+        return getattr(self, self.norm1_name)
+
+    @property
+    def norm2(self) -> nn.Module:
+        """The norm before the MLP."""
+        return getattr(self, self.norm2_name)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop_path(self.attn(self.norm1(x)))
+        return x + self.drop_path(
+            self.fc2(self.act(self.fc1(self.norm2(x)))))

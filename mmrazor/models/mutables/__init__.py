@@ -1,7 +1,9 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Mutables: what can change in a supernet."""
+from mmrazor.utils.channels import make_divisible
+
 from .base_mutable import BaseMutable
-from .derived_mutable import DerivedMutable, make_divisible
+from .derived_mutable import DerivedMutable
 from .diff_choice_route import DiffChoiceRoute, GumbelChoiceRoute
 from .diff_mutable_op import DiffMutableOP
 from .mutable_channel import (

@@ -13,7 +13,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import torch
 
-from ._rounding import make_divisible
+from mmrazor.utils.channels import make_divisible
 
 
 def value_of(source: Any) -> Any:

@@ -7,7 +7,8 @@ from typing import Any, Callable, List, Optional, Sequence
 import torch
 import torch.nn as nn
 
-from ._rounding import make_divisible
+from mmrazor.utils.channels import make_divisible
+
 from .derive_methods import DerivedMethodMixin, value_of
 from .mutable_channel._index import ChannelIndex, mask_to_index, prefix_index
 

@@ -12,7 +12,6 @@ load: that is how a pruned model is tested, fine-tuned or deployed.
 import copy
 import json
 import logging
-import math
 import os
 from typing import Any, Dict, Optional, Tuple, Union
 
@@ -22,6 +21,7 @@ from mmengine.model import BaseModule
 
 from mmrazor.registry import MODELS
 from mmrazor.utils._mmengine_compat import mark_initialized
+from mmrazor.utils.channels import choice_to_channels
 from mmrazor.utils.dict_file import load_dict
 
 from .static_model import export_static_model
@@ -88,23 +88,6 @@ def load_structure(structure: Union[str, os.PathLike, Dict, None],
                             f'{value!r}')
         result[name] = value
     return result
-
-
-def _to_number(value: Union[int, float], num_channels: int, divisor: int,
-               name: str) -> int:
-    if isinstance(value, float):
-        if not 0 < value <= 1:
-            raise ValueError(f'The ratio of unit {name!r} must be in (0, 1],'
-                             f' but got {value!r}')
-        number = max(1, int(round(num_channels * value)))
-    else:
-        number = value
-    if not 1 <= number <= num_channels:
-        raise ValueError(f'Unit {name!r} has {num_channels} channels; it '
-                         f'cannot keep {number}')
-    if divisor > 1:
-        number = min(num_channels, math.ceil(number / divisor) * divisor)
-    return number
 
 
 def _build_architecture(architecture: Union[Dict, nn.Module],
@@ -208,8 +191,11 @@ def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
             logger='current', level=logging.WARNING)
     for name, value in structure.items():
         unit = units[name]
-        unit.current_choice = _to_number(value, unit.num_channels, divisor,
-                                         name)
+        # a float is a ratio, an int a count; rounded up to the divisor
+        unit.current_choice = choice_to_channels(
+            value, unit.num_channels, None,
+            f'GroupFisherDeploySubModel: unit {name!r}', divisor,
+            round_up=True)
     export_static_model(model, inplace=True)
     for module in model.modules():
         if hasattr(module, 'init_cfg'):

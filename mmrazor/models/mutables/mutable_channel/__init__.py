@@ -10,6 +10,7 @@ from ._index import (
 from .mutable_channel_container import MutableChannelContainer
 from .mutable_channels import (
                      MutableChannel,
+                     SequentialMutableChannel,
                      SimpleMutableChannel,
                      SquentialMutableChannel,
 )
@@ -26,7 +27,6 @@ from .units import (
                      SlimmableChannelUnit,
 )
 
-SequentialMutableChannel = SquentialMutableChannel
 # the original MMRazor's name of the base of channel mutables
 BaseMutableChannel = MutableChannel
 

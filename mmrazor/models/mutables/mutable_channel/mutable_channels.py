@@ -21,6 +21,7 @@ import torch
 import torch.nn as nn
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.channels import check_choice_mode, choice_to_channels
 
 from ..choice_epoch import bump_choice_epoch
 from ..derive_methods import DerivedMethodMixin
@@ -114,35 +115,12 @@ class SimpleMutableChannel(MutableChannel):
         return self.mask
 
 
-def ratio_or_number(choice: Union[int, float], num_channels: int,
-                    choice_mode: str, owner: str) -> int:
-    """Turn a ratio or a count into a number of channels, with checks."""
-    if choice_mode == 'ratio':
-        if isinstance(choice, bool) or not isinstance(choice, (int, float)) \
-                or not 0 < choice <= 1:
-            raise ValueError(f'{owner}: in choice_mode "ratio" a choice must '
-                             f'be a float in (0, 1], but got {choice!r}')
-        return max(1, int(round(num_channels * choice)))
-    if isinstance(choice, bool) or not isinstance(choice, int) or \
-            not 1 <= choice <= num_channels:
-        raise ValueError(f'{owner}: in choice_mode "number" a choice must be '
-                         f'an int in [1, {num_channels}], but got {choice!r}')
-    return choice
-
-
-def check_choice_mode(choice_mode: str, owner: str) -> None:
-    """Raise if ``choice_mode`` is not 'number' or 'ratio'."""
-    if choice_mode not in ('number', 'ratio'):
-        raise ValueError(f'{owner}: `choice_mode` must be "number" or '
-                         f'"ratio", but got {choice_mode!r}')
-
-
 @MODELS.register_module()
-class SquentialMutableChannel(MutableChannel):
+class SequentialMutableChannel(MutableChannel):
     """Keeps the first channels active: the choice is a count or a ratio.
 
-    The class name keeps the original MMRazor spelling; it is also
-    registered as ``SequentialMutableChannel``.
+    ``SquentialMutableChannel``, the original MMRazor's spelling, is an
+    alias (registered too: the original's configs name it).
 
     Args:
         num_channels (int): Number of channels of the full layer.
@@ -153,7 +131,7 @@ class SquentialMutableChannel(MutableChannel):
 
     def __init__(self, num_channels: int, choice_mode: str = 'number') -> None:
         super().__init__(num_channels)
-        check_choice_mode(choice_mode, type(self).__name__)
+        check_choice_mode(self, choice_mode)
         self.choice_mode = choice_mode
         self._num_active = num_channels
 
@@ -166,9 +144,9 @@ class SquentialMutableChannel(MutableChannel):
 
     @current_choice.setter
     def current_choice(self, choice: Union[int, float]) -> None:
-        self._num_active = ratio_or_number(choice, self.num_channels,
-                                           self.choice_mode,
-                                           type(self).__name__)
+        self._num_active = choice_to_channels(choice, self.num_channels,
+                                              self.choice_mode,
+                                              type(self).__name__)
         self._changed()
 
     @property
@@ -186,5 +164,7 @@ class SquentialMutableChannel(MutableChannel):
         return prefix_index(self._num_active, self.num_channels)
 
 
+# the original MMRazor's spelling, which its configs use
+SquentialMutableChannel = SequentialMutableChannel
 MODELS.register_module(
-    name='SequentialMutableChannel', module=SquentialMutableChannel)
+    name='SquentialMutableChannel', module=SequentialMutableChannel)

@@ -6,12 +6,12 @@ import torch
 
 from mmrazor.registry import MODELS
 from mmrazor.utils import DumpChosen
+from mmrazor.utils.channels import check_choice_mode, choice_to_channels
 
 from ..base_mutable import BaseMutable
 from ..choice_epoch import bump_choice_epoch
 from ..derive_methods import DerivedMethodMixin
 from ._index import ChannelIndex, prefix_index
-from .mutable_channels import check_choice_mode, ratio_or_number
 
 Choice = Union[int, float]
 
@@ -47,14 +47,14 @@ class OneShotMutableChannel(DerivedMethodMixin, BaseMutable):
         if not isinstance(num_channels, int) or num_channels < 1:
             raise ValueError(f'{name}: `num_channels` must be a positive int,'
                              f' but got {num_channels!r}')
-        check_choice_mode(choice_mode, name)
+        check_choice_mode(name, choice_mode)
         if not isinstance(candidate_choices, (list, tuple)) or \
                 not candidate_choices:
             raise ValueError(f'{name}: `candidate_choices` must be a '
                              f'non-empty list, but got {candidate_choices!r}')
         for choice in candidate_choices:
-            ratio_or_number(choice, num_channels, choice_mode,
-                            f'{name} (candidate_choices)')
+            choice_to_channels(choice, num_channels, choice_mode,
+                               f'{name} (candidate_choices)')
         self.num_channels = num_channels
         self.choice_mode = choice_mode
         self._choices = sorted(set(candidate_choices))
@@ -62,8 +62,8 @@ class OneShotMutableChannel(DerivedMethodMixin, BaseMutable):
         self._num_active = self._to_number(self._current_choice)
 
     def _to_number(self, choice: Choice) -> int:
-        return ratio_or_number(choice, self.num_channels, self.choice_mode,
-                               type(self).__name__)
+        return choice_to_channels(choice, self.num_channels,
+                                  self.choice_mode, type(self).__name__)
 
     @property
     def choices(self) -> List[Choice]:

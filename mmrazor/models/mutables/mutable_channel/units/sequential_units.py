@@ -6,9 +6,9 @@ from typing import Any, Dict, List, Optional, Union
 import torch.nn as nn
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.channels import check_choice_mode, choice_to_channels
 
-from ..._rounding import make_divisible
-from ..mutable_channels import SquentialMutableChannel, check_choice_mode
+from ..mutable_channels import SequentialMutableChannel
 from .channel_unit import MutableChannelUnit
 
 Choice = Union[int, float]
@@ -20,7 +20,7 @@ class SequentialMutableChannelUnit(MutableChannelUnit):
 
     A choice is a count (``choice_mode='number'``) or a ratio of
     ``num_channels`` (``'ratio'``); the count is rounded by
-    :func:`~mmrazor.models.mutables.make_divisible` with ``divisor``,
+    :func:`~mmrazor.utils.channels.make_divisible` with ``divisor``,
     ``min_value`` and ``min_ratio`` and never exceeds ``num_channels``.
 
     Args:
@@ -40,7 +40,7 @@ class SequentialMutableChannelUnit(MutableChannelUnit):
                  min_value: int = 1,
                  min_ratio: float = 0.9,
                  **kwargs) -> None:
-        check_choice_mode(choice_mode, type(self).__name__)
+        check_choice_mode(self, choice_mode)
         self.choice_mode = choice_mode
         self.divisor = divisor
         self.min_value = min_value
@@ -50,7 +50,7 @@ class SequentialMutableChannelUnit(MutableChannelUnit):
             num_channels
 
     def _build_mutable_channel(self) -> nn.Module:
-        return SquentialMutableChannel(self.num_channels)
+        return SequentialMutableChannel(self.num_channels)
 
     @property
     def init_args(self) -> Dict[str, Any]:
@@ -59,29 +59,12 @@ class SequentialMutableChannelUnit(MutableChannelUnit):
                     min_value=self.min_value, min_ratio=self.min_ratio)
 
     def choice_to_number(self, choice: Choice) -> int:
-        """The number of channels a choice keeps."""
-        if self.choice_mode == 'ratio':
-            if isinstance(choice, bool) or \
-                    not isinstance(choice, (int, float)) or \
-                    not 0 < choice <= 1:
-                raise ValueError(
-                    f'{self._describe()}: in choice_mode "ratio" a choice '
-                    f'must be in (0, 1], but got {choice!r}')
-            exact = self.num_channels * choice
-        else:
-            if isinstance(choice, bool) or not isinstance(choice, int) or \
-                    not 0 < choice <= self.num_channels:
-                raise ValueError(
-                    f'{self._describe()}: in choice_mode "number" a choice '
-                    f'must be an int in [1, {self.num_channels}], but got '
-                    f'{choice!r}')
-            exact = choice
-        if self.divisor == 1:
-            number = max(self.min_value, int(round(exact)))
-        else:
-            number = make_divisible(exact, self.divisor, self.min_value,
-                                    self.min_ratio)
-        return max(1, min(number, self.num_channels))
+        """The number of channels a choice keeps (see
+        :func:`~mmrazor.utils.channels.choice_to_channels`)."""
+        return choice_to_channels(choice, self.num_channels,
+                                  self.choice_mode, self._describe(),
+                                  self.divisor, self.min_value,
+                                  self.min_ratio)
 
     @property
     def choices(self) -> List[Choice]:

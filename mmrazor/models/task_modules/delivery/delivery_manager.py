@@ -20,9 +20,9 @@ class DistillDeliveryManager(ContextGroup):
 
     Args:
         deliveries (dict, optional): ``{name: cfg}``, where ``cfg['type']``
-            is the exact registered name of a delivery in ``TASK_UTILS``
+            is the registered name of a delivery in ``TASK_UTILS``
             (``'FunctionOutputsDelivery'`` or ``'MethodOutputsDelivery'``,
-            not the original MMRazor's ``'FunctionOutputs'``); a built
+            or the original MMRazor's short ``'FunctionOutputs'``); a built
             :class:`DistillDelivery` is accepted too. Defaults to None.
     """
 

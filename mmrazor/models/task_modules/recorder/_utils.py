@@ -166,14 +166,15 @@ def build_component(cfg: Union[Dict, Any], base: type, field: str, key: str,
     """Build ``cfg`` through ``TASK_UTILS`` and check it is a ``base``.
 
     Args:
-        cfg (dict | base): A config whose ``type`` is the exact registered
-            name (or the class), or an already built object.
+        cfg (dict | base): A config whose ``type`` is the registered name,
+            the original MMRazor's short name (the registered name without
+            ``suffix``, e.g. ``'ModuleOutputs'``) or the class, or an
+            already built object.
         base (type): The class the result must be an instance of.
         field (str): The argument that holds the configs, for messages.
         key (str): The name of this entry in ``field``.
-        suffix (str): The suffix the original MMRazor appended to ``type``
-            (``'Recorder'``, ``'Delivery'``); only used to suggest the
-            registered name when a config uses the short form.
+        suffix (str): The suffix the original MMRazor appended to a short
+            ``type`` (``'Recorder'``, ``'Delivery'``).
 
     Returns:
         base: The built object.
@@ -187,16 +188,14 @@ def build_component(cfg: Union[Dict, Any], base: type, field: str, key: str,
     cfg = dict(cfg)
     type_ = cfg['type']
     cls = TASK_UTILS.get(type_) if isinstance(type_, str) else type_
+    if isinstance(type_, str) and not (isinstance(cls, type)
+                                       and issubclass(cls, base)):
+        cls = TASK_UTILS.get(type_ + suffix)
     if not (isinstance(cls, type) and issubclass(cls, base)):
-        names = registered_names(base)
-        hint = ''
-        if isinstance(type_, str) and f'{type_}{suffix}' in names:
-            hint = (f' Did you mean {type_ + suffix!r}? The type is the '
-                    f'exact registered name; the original MMRazor appended '
-                    f'{suffix!r} to it.')
         raise ValueError(
             f'{field}[{key!r}]: type={type_!r} is not a registered '
-            f'{base.__name__} in TASK_UTILS; registered: {names}.{hint}')
+            f'{base.__name__} in TASK_UTILS; registered: '
+            f'{registered_names(base)} (or these without {suffix!r}).')
     cfg['type'] = cls
     return TASK_UTILS.build(cfg)
 

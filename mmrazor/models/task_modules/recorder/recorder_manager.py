@@ -13,8 +13,8 @@ class RecorderManager(ContextGroup):
 
     Args:
         recorders (dict, optional): ``{name: cfg}``, where ``cfg['type']`` is
-            the exact registered name of a recorder in ``TASK_UTILS`` (e.g.
-            ``'ModuleOutputsRecorder'``, not the original MMRazor's
+            the registered name of a recorder in ``TASK_UTILS`` (e.g.
+            ``'ModuleOutputsRecorder'``, or the original MMRazor's short
             ``'ModuleOutputs'``) and the other keys are its arguments; a
             built :class:`BaseRecorder` is accepted too. Defaults to None.
 

@@ -112,11 +112,16 @@ def test_manager():
 
 
 def test_manager_unknown_type():
+    short = DistillDeliveryManager(dict(
+        aug=dict(type='FunctionOutputs', max_keep_data=1,
+                 func_path='torch.rand')))
+    assert type(short.get_delivery('aug')).__name__ == \
+        'FunctionOutputsDelivery'
     with pytest.raises(ValueError) as info:
         DistillDeliveryManager(dict(
-            aug=dict(type='FunctionOutputs', max_keep_data=1,
+            aug=dict(type='FunctionOutput', max_keep_data=1,
                      func_path='torch.rand')))
     msg = str(info.value)
     assert "deliveries['aug']" in msg
-    assert "Did you mean 'FunctionOutputsDelivery'" in msg
+    assert "without 'Delivery'" in msg
     assert "'MethodOutputsDelivery'" in msg

@@ -57,12 +57,16 @@ def test_nested_recorder_in_two_managers():
 
 
 def test_unknown_type_lists_registered():
+    # the original MMRazor's short names build the same recorders
+    short = RecorderManager(dict(feat=dict(type='ModuleOutputs', source='x')))
+    assert type(short.get_recorder('feat')).__name__ == \
+        'ModuleOutputsRecorder'
     with pytest.raises(ValueError) as info:
-        RecorderManager(dict(feat=dict(type='ModuleOutputs', source='x')))
+        RecorderManager(dict(feat=dict(type='ModuleOutput', source='x')))
     msg = str(info.value)
-    assert "recorders['feat']" in msg and 'ModuleOutputs' in msg
+    assert "recorders['feat']" in msg and 'ModuleOutput' in msg
     assert "'ParameterRecorder'" in msg
-    assert "Did you mean 'ModuleOutputsRecorder'" in msg
+    assert "without 'Recorder'" in msg
     with pytest.raises(ValueError, match='FunctionOutputsDelivery'):
         # a registered TASK_UTILS name that is not a recorder
         RecorderManager(dict(d=dict(type='FunctionOutputsDelivery',

@@ -32,6 +32,9 @@ class MGDConnector(BaseConnector):
         teacher_channels (int): Channels of the teacher feature.
         lambda_mgd (float): Ratio of masked positions, in ``[0, 1)``.
             Defaults to 0.65.
+        mask_on_channel (bool): Mask whole channels (one draw per sample and
+            channel) instead of spatial positions, as the original
+            MMRazor's option. Defaults to False.
         init_cfg (dict or list[dict], optional): Initialisation config.
             Defaults to None.
     """
@@ -40,6 +43,7 @@ class MGDConnector(BaseConnector):
                  student_channels: int,
                  teacher_channels: int,
                  lambda_mgd: float = 0.65,
+                 mask_on_channel: bool = False,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         super().__init__(init_cfg)
         check_positive_int(self, 'student_channels', student_channels)
@@ -50,6 +54,10 @@ class MGDConnector(BaseConnector):
             raise ValueError(f'{type(self).__name__}: `lambda_mgd` must be a '
                              f'float in [0, 1), but got {lambda_mgd!r}')
         self.lambda_mgd = float(lambda_mgd)
+        if not isinstance(mask_on_channel, bool):
+            raise TypeError(f'{type(self).__name__}: `mask_on_channel` must '
+                            f'be a bool, but got {mask_on_channel!r}')
+        self.mask_on_channel = mask_on_channel
         self.align = nn.Identity() if student_channels == teacher_channels \
             else nn.Conv2d(student_channels, teacher_channels, 1)
         self.generation = nn.Sequential(
@@ -60,7 +68,7 @@ class MGDConnector(BaseConnector):
     def forward_train(self, feature: torch.Tensor) -> torch.Tensor:
         """Align, mask and regenerate ``feature``."""
         feature = self.align(feature)
-        n, _, h, w = feature.shape
-        keep = torch.rand(n, 1, h, w, device=feature.device) >= \
-            self.lambda_mgd
+        n, c, h, w = feature.shape
+        shape = (n, c, 1, 1) if self.mask_on_channel else (n, 1, h, w)
+        keep = torch.rand(shape, device=feature.device) >= self.lambda_mgd
         return self.generation(feature * keep.to(feature.dtype))

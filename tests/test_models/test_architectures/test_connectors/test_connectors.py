@@ -112,6 +112,15 @@ def test_mgd_connector_masks_whole_positions():
     # A position is dropped in all channels or in none.
     assert (masked.all(dim=1) == masked.any(dim=1)).all()
     assert 0.35 < masked[:, 0].float().mean() < 0.65
+    # mask_on_channel (the original's option): whole channels instead
+    connector = MODELS.build(
+        dict(type='mmrazor.MGDConnector', student_channels=8,
+             teacher_channels=8, lambda_mgd=0.5, mask_on_channel=True))
+    connector.generation = nn.Identity()
+    masked = connector(torch.randn(4, 8, 16, 16)) == 0
+    per_channel = masked.flatten(2)
+    assert (per_channel.all(dim=2) == per_channel.any(dim=2)).all()
+    assert 0.3 < per_channel[..., 0].float().mean() < 0.7
 
 
 def test_crd_connector_gives_unit_vectors():

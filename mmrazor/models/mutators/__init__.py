@@ -3,6 +3,7 @@
 from .channel_mutator import (
                               ChannelMutator,
                               DCFFChannelMutator,
+                              GroupFisherChannelMutator,
                               OneShotChannelMutator,
                               SlimmableChannelMutator,
 )
@@ -10,5 +11,6 @@ from .nas_mutator import NasMutator
 
 __all__ = [
     'ChannelMutator', 'NasMutator', 'DCFFChannelMutator',
-    'OneShotChannelMutator', 'SlimmableChannelMutator'
+    'GroupFisherChannelMutator', 'OneShotChannelMutator',
+    'SlimmableChannelMutator'
 ]

@@ -302,11 +302,14 @@ class ChannelMutator(BaseModule):
                 by_name[name].current_choice = unit_cfg['choice']
 
 
-# The original MMRazor's configs name the mutator by its use; both names
-# build the same class (the unit type comes from ``channel_unit_cfg``).
+# The original MMRazor's configs name the mutator by its use; every name
+# builds the same class (the unit type comes from ``channel_unit_cfg``: DCFF's
+# fusion and Group Fisher's bookkeeping live in their units and algorithms).
 OneShotChannelMutator = MODELS.register_module(
     name='OneShotChannelMutator', module=ChannelMutator)
 SlimmableChannelMutator = MODELS.register_module(
     name='SlimmableChannelMutator', module=ChannelMutator)
-# registered by the DCFF algorithm, which the original named it for
-DCFFChannelMutator = ChannelMutator
+DCFFChannelMutator = MODELS.register_module(
+    name='DCFFChannelMutator', module=ChannelMutator)
+GroupFisherChannelMutator = MODELS.register_module(
+    name='GroupFisherChannelMutator', module=ChannelMutator)

@@ -15,14 +15,13 @@ from mmrazor.models.architectures.dynamic_ops import (
                                                       DynamicLinear,
 )
 from mmrazor.models.mutables import GroupFisherChannelUnit
-from mmrazor.models.mutators import ChannelMutator
+from mmrazor.models.mutators import GroupFisherChannelMutator
 from mmrazor.models.task_modules.estimators.counters import (
                                                       DynamicConv2dCounter,
                                                       DynamicLinearCounter,
 )
 from mmrazor.models.utils import GroupFisherDeploySubModel, GroupFisherSubModel
 
-GroupFisherChannelMutator = ChannelMutator
 GroupFisherConv2d = DynamicConv2d
 GroupFisherLinear = DynamicLinear
 GroupFisherConv2dCounter = DynamicConv2dCounter

@@ -14,10 +14,6 @@ from ...mutables.mutable_channel.units.dcff_unit import dcff_temperature
 from ...mutators import ChannelMutator
 from .ite_prune_algorithm import ItePruneAlgorithm
 
-# The name of the original MMRazor configs: the fusion lives in the units,
-# the plain mutator serves.
-MODELS.register_module(name='DCFFChannelMutator', module=ChannelMutator)
-
 _DEFAULT_MUTATOR = dict(
     type='DCFFChannelMutator',
     channel_unit_cfg=dict(

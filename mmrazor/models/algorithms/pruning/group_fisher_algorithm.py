@@ -22,10 +22,9 @@ from ._structure import (
     structure_state,
 )
 
-# Names of the original MMRazor configs. The Fisher bookkeeping lives in the
-# units and this algorithm, so the plain mutator and mmengine's DDP wrapper
-# serve (the algorithm works inside ``forward``).
-MODELS.register_module(name='GroupFisherChannelMutator', module=ChannelMutator)
+# The name of the original MMRazor configs: mmengine's DDP wrapper serves
+# (the algorithm works inside ``forward``). Its mutator name,
+# ``GroupFisherChannelMutator``, is registered with the mutators.
 MODEL_WRAPPERS.register_module(
     name='GroupFisherDDP', module=MMDistributedDataParallel)
 

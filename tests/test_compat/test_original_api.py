@@ -169,3 +169,18 @@ def test_small_helpers_at_the_original_paths():
         ranges[(6, 10)] = 'c'
     with pytest.raises(ImportError, match='mmdet'):
         get_placeholder('mmdet')()
+
+
+def test_connectors_given_as_a_list_run_in_order():
+    from mmrazor.models.distillers import ConfigurableDistiller
+    distiller = ConfigurableDistiller(connectors=dict(pair=[
+        dict(type='ConvModuleConnector', in_channel=4, out_channel=6,
+             norm_cfg=None, act_cfg=None),
+        dict(type='ConvModuleConnector', in_channel=6, out_channel=2,
+             norm_cfg=None, act_cfg=None)
+    ]))
+    pair = distiller.connectors['pair']
+    assert isinstance(pair, nn.Sequential) and len(pair) == 2
+    x = torch.randn(1, 4, 3, 3)
+    assert torch.allclose(pair(x), pair[1](pair[0](x)))
+    assert pair(x).shape == (1, 2, 3, 3)

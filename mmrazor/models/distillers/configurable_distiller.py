@@ -25,6 +25,10 @@ from ._mappings import (
 def _build_modules(cfgs: Optional[Dict], field: str) -> nn.ModuleDict:
     modules = nn.ModuleDict()
     for name, cfg in (cfgs or {}).items():
+        if field == 'connectors' and isinstance(cfg, (list, tuple)):
+            # the original's form: connectors applied one after another
+            cfg = nn.Sequential(*_build_modules(
+                {str(i): c for i, c in enumerate(cfg)}, field).values())
         if isinstance(cfg, dict):
             cfg = MODELS.build(in_mmrazor_scope(cfg))
         if not isinstance(cfg, nn.Module):

@@ -9,11 +9,7 @@ from .misc import (
                    set_requires_grad,
                    str2class,
 )
-from .prune_export import (
-                   GroupFisherDeploySubModel,
-                   GroupFisherSubModel,
-                   export_pruned_model,
-)
+from .prune_export import export_pruned_model
 from .static_model import count_mutables, export_static_model
 from .sub_model import sub_model
 
@@ -24,3 +20,14 @@ __all__ = [
     'reinitialize_optim_wrapper_count_status', 'set_requires_grad',
     'str2class'
 ]
+
+# The builders of pruned models moved to the pruning algorithms; this path
+# keeps working (imported on first use: the algorithms import this package).
+_MOVED = ('GroupFisherDeploySubModel', 'GroupFisherSubModel')
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        from ..algorithms.pruning import pruned_sub_models
+        return getattr(pruned_sub_models, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -125,10 +125,13 @@ def _channel_sub_model(cfg: Dict, structure: Union[str, Dict],
                        init_cfg: Optional[Union[Dict, list]]) -> nn.Module:
     """``sub_model(mode='mutator')``: the static model of a channel
     structure, as :func:`GroupFisherDeploySubModel` builds it."""
-    from .prune_export import _DEFAULT_PARSE_CFG, GroupFisherDeploySubModel
+    from ..algorithms.pruning.pruned_sub_models import (
+        DEFAULT_PARSE_CFG,
+        GroupFisherDeploySubModel,
+    )
     structure = load_dict(structure, 'fix_subnet',
                           'a channel mutator config or {unit name: choice}')
-    parse_cfg = _DEFAULT_PARSE_CFG
+    parse_cfg = DEFAULT_PARSE_CFG
     if 'channel_unit_cfg' in structure:
         parse_cfg = dict(structure.get('parse_cfg') or parse_cfg)
         # the original's key; the analyzer here always traces

@@ -5,11 +5,12 @@ import copy
 import pytest
 import torch
 
-from mmrazor.models.utils import (
+from mmrazor.models import utils as model_utils
+from mmrazor.models.algorithms.pruning import (
     GroupFisherDeploySubModel,
     GroupFisherSubModel,
-    export_pruned_model,
 )
+from mmrazor.models.utils import export_pruned_model
 from mmrazor.registry import MODELS
 
 from ..test_algorithms._prune_toy import (
@@ -159,3 +160,10 @@ def test_deploy_structure_missing_units():
         arch, fix_subnet={CONV1: 4}, parse_cfg=PARSE_CFG)
     assert model.backbone.conv1.conv.out_channels == 4
     assert model.backbone.conv2.conv.out_channels == 16
+
+
+def test_builders_keep_their_old_import_path():
+    assert model_utils.GroupFisherDeploySubModel is GroupFisherDeploySubModel
+    assert model_utils.GroupFisherSubModel is GroupFisherSubModel
+    assert MODELS.get('GroupFisherDeploySubModel') is \
+        GroupFisherDeploySubModel

@@ -10,6 +10,10 @@ their counters are the dynamic-op counters.
 """
 from mmrazor.engine.hooks import PruningStructureHook, ResourceInfoHook
 from mmrazor.models.algorithms import GroupFisherAlgorithm
+from mmrazor.models.algorithms.pruning import (
+                                                      GroupFisherDeploySubModel,
+                                                      GroupFisherSubModel,
+)
 from mmrazor.models.architectures.dynamic_ops import (
                                                       DynamicConv2d,
                                                       DynamicLinear,
@@ -20,7 +24,6 @@ from mmrazor.models.task_modules.estimators.counters import (
                                                       DynamicConv2dCounter,
                                                       DynamicLinearCounter,
 )
-from mmrazor.models.utils import GroupFisherDeploySubModel, GroupFisherSubModel
 
 GroupFisherConv2d = DynamicConv2d
 GroupFisherLinear = DynamicLinear

@@ -8,6 +8,7 @@ from .autoslim import AutoSlim
 from .dcff import DCFF
 from .group_fisher_algorithm import GroupFisherAlgorithm
 from .ite_prune_algorithm import ItePruneAlgorithm
+from .pruned_sub_models import GroupFisherDeploySubModel, GroupFisherSubModel
 from .slimmable_network import SlimmableNetwork
 
 # The original MMRazor's DDP wrapper names: both algorithms compute all
@@ -19,5 +20,6 @@ MODEL_WRAPPERS.register_module(
 
 __all__ = [
     'AutoSlim', 'DCFF', 'GroupFisherAlgorithm', 'ItePruneAlgorithm',
-    'SlimmableNetwork', 'AutoSlimDDP', 'SlimmableNetworkDDP'
+    'SlimmableNetwork', 'AutoSlimDDP', 'SlimmableNetworkDDP',
+    'GroupFisherDeploySubModel', 'GroupFisherSubModel'
 ]

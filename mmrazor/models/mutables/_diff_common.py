@@ -16,9 +16,22 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmrazor.registry import MODELS, in_mmrazor_scope
+from mmrazor.utils.validators import did_you_mean
 
 CandidatesType = Union[Dict[str, Union[Dict, nn.Module]], nn.ModuleDict]
 
+
+
+def suggest_registered(type_name: str) -> str:
+    """``" Did you mean 'X'?"`` for the MODELS names (mmrazor scope and its
+    parents) closest to ``type_name``, or ``''``; never the whole list."""
+    short = type_name.split('.')[-1]
+    names = set(MODELS.module_dict)
+    parent = MODELS.parent
+    while parent is not None:
+        names.update(parent.module_dict)
+        parent = parent.parent
+    return did_you_mean(short, names)
 
 def build_candidates(owner: str, candidates: CandidatesType,
                      module_kwargs: Optional[Dict[str, Any]]) -> nn.ModuleDict:
@@ -54,8 +67,9 @@ def build_candidates(owner: str, candidates: CandidatesType,
         if isinstance(op_type, str) and MODELS.get(op_type) is None:
             raise KeyError(
                 f'{owner}: candidate {name!r} has type {op_type!r}, which is '
-                'not registered in the mmrazor MODELS registry; check the '
-                'spelling or import the module that registers it')
+                'not registered in the mmrazor MODELS registry.'
+                f'{suggest_registered(op_type)} Check the spelling or import '
+                'the module that registers it.')
         ops[name] = MODELS.build(in_mmrazor_scope(cfg))
     return nn.ModuleDict(ops)
 

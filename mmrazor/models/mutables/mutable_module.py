@@ -12,6 +12,7 @@ from torch import Tensor
 from mmrazor.registry import MODELS, in_mmrazor_scope
 from mmrazor.utils import DumpChosen
 
+from ._diff_common import suggest_registered
 from .base_mutable import BaseMutable
 
 CandidatesType = Union[Dict[str, Union[Dict, nn.Module]], nn.ModuleDict]
@@ -144,10 +145,9 @@ class OneShotMutableOP(OneShotMutableModule):
             raise KeyError(
                 f'{self._describe()}: candidate {name!r} has type '
                 f'{op_type!r}, which is not registered in the mmrazor MODELS '
-                f'registry (registered: {sorted(MODELS.module_dict)}). Check '
-                'the spelling, or register the op with '
-                '@MODELS.register_module() and import its module (e.g. '
-                'through custom_imports).')
+                f'registry.{suggest_registered(op_type)} Check the spelling, '
+                'or register the op with @MODELS.register_module() and '
+                'import its module (e.g. through custom_imports).')
         return MODELS.build(in_mmrazor_scope(cfg))
 
     @property

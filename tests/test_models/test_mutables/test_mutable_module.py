@@ -96,7 +96,16 @@ def test_unknown_op_type(stage_mutable):
     msg = str(err.value)
     assert "'shuffle_9x9'" in msg and "'ShuffleBlockk'" in msg
     assert 'register' in msg
-    assert "'ShuffleBlock'" in msg and "'ShuffleXception'" in msg
+    assert "Did you mean 'ShuffleBlock'" in msg
+    # close names only, not the whole registry
+    assert "'MBBlock'" not in msg and len(msg) < 400
+
+
+def test_unknown_op_type_of_differentiable_mutable():
+    cfg = dict(type='mmrazor.DiffMutableOP',
+               candidates=dict(a=dict(type='mmrazor.ShuffleBlokc')))
+    with pytest.raises(KeyError, match="Did you mean 'ShuffleBlock'"):
+        MODELS.build(cfg)
 
 
 def test_built_modules_and_static_op():

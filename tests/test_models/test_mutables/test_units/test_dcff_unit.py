@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmrazor.models.mutables import DCFFChannelUnit
 from mmrazor.models.architectures.dynamic_ops import FuseConv2d
+from mmrazor.models.mutables import DCFFChannelUnit
 from mmrazor.models.mutables.mutable_channel.units.dcff_unit import (
     dcff_fusion,
     dcff_temperature,

@@ -151,19 +151,21 @@ def _range_text(low: Optional[float], high: Optional[float], low_open: bool,
     return ''
 
 
-def close_matches(name: str, candidates: Iterable[str],
-                  n: int = 5) -> List[str]:
+def close_matches(name: str,
+                  candidates: Iterable[str],
+                  n: int = 5,
+                  cutoff: float = 0.6) -> List[str]:
     """Up to ``n`` of ``candidates`` that look like ``name``, closest first.
 
     Case is ignored when comparing (``'mobilenetv2'`` finds
-    ``'MobileNetV2'``).
+    ``'MobileNetV2'``); ``cutoff`` is difflib's similarity threshold.
     """
     candidates = [str(c) for c in candidates]
     by_lower = {}
     for c in candidates:
         by_lower.setdefault(c.lower(), c)
     found = difflib.get_close_matches(
-        str(name).lower(), list(by_lower), n=n, cutoff=0.6)
+        str(name).lower(), list(by_lower), n=n, cutoff=cutoff)
     return [by_lower[f] for f in found]
 
 

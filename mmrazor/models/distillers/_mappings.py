@@ -8,7 +8,6 @@
 * :func:`check_pair_shapes` checks the paired student/teacher tensors of one
   loss after the dry forward of :meth:`ConfigurableDistiller.check_shapes`.
 """
-import difflib
 import inspect
 import logging
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -16,6 +15,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import torch
 from mmengine.logging import print_log
 from torch import nn
+
+from mmrazor.utils.validators import close_matches
 
 from ..losses import AngleWiseRKD, ATLoss, DistanceWiseRKD, PKDLoss
 
@@ -80,7 +81,7 @@ RELAXED_SHAPE_RULES: Dict[type, Tuple[Tuple[int, ...], str]] = {
 
 
 def _close(name: str, names) -> str:
-    matches = difflib.get_close_matches(name, list(names), n=3, cutoff=0.5)
+    matches = close_matches(name, names, n=3, cutoff=0.5)
     return f' Did you mean {matches}?' if matches else ''
 
 

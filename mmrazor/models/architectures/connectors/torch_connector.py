@@ -1,7 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Connectors that wrap a ``torch.nn.functional`` function or a
 ``torch.nn`` module named in the config."""
-import difflib
 import inspect
 from typing import Dict, List, Optional, Union
 
@@ -10,6 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmrazor.registry import MODELS
+from mmrazor.utils.validators import close_matches
 
 from .base_connector import BaseConnector
 
@@ -17,7 +17,7 @@ from .base_connector import BaseConnector
 def _unknown_name(owner: object, field: str, name: object, where: str,
                   candidates: List[str]) -> ValueError:
     """Build the error for a name that ``where`` does not define."""
-    close = difflib.get_close_matches(str(name), candidates, n=5)
+    close = close_matches(str(name), candidates)
     hint = f'; close names: {close}' if close else ''
     return ValueError(f'{type(owner).__name__}: `{field}` {name!r} is not '
                       f'in {where}{hint}')

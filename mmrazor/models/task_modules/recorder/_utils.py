@@ -12,7 +12,6 @@
   its members (recorders, deliveries) and leaves them in reverse order.
 """
 import contextlib
-import difflib
 import importlib
 import inspect
 from abc import ABC, abstractmethod
@@ -28,19 +27,16 @@ from typing import (
 )
 
 from mmrazor.registry import TASK_UTILS
-
-
-def close_matches(name: str, candidates) -> List[str]:
-    """Up to 5 of ``candidates`` that look like ``name``."""
-    return difflib.get_close_matches(name, list(candidates), n=5, cutoff=0.5)
+from mmrazor.utils.validators import close_matches
 
 
 def _missing_attr_error(field: str, path: str, owner: Any,
                         name: str) -> AttributeError:
     public = [n for n in dir(owner) if not n.startswith('__')]
+    close = close_matches(name, public, cutoff=0.5)
     return AttributeError(
         f'{field}={path!r}: {getattr(owner, "__name__", owner)!r} has no '
-        f'attribute {name!r}; close matches: {close_matches(name, public)}.')
+        f'attribute {name!r}; close matches: {close}.')
 
 
 def resolve_path(path: str, field: str = 'source') -> Tuple[Any, str]:

@@ -7,8 +7,8 @@ from torch import nn
 
 from mmrazor.registry import TASK_UTILS
 from mmrazor.utils.model_wrappers import unwrap_model
+from mmrazor.utils.validators import close_matches
 
-from ._utils import close_matches
 from .base_recorder import BaseRecorder
 
 
@@ -20,7 +20,7 @@ def _not_found(recorder: BaseRecorder, kind: str, names) -> ValueError:
                 f'"module." prefix): use {source[len("module."):]!r}.')
     return ValueError(
         f'{recorder!r}: the model has no {kind} named {source!r}; close '
-        f'matches: {close_matches(source, names)}.{hint}')
+        f'matches: {close_matches(source, names, cutoff=0.5)}.{hint}')
 
 
 def _check_model(recorder: BaseRecorder, model: Any) -> nn.Module:

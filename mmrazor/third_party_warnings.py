@@ -9,7 +9,10 @@ our dependencies and that no user setting changes:
   it);
 - mmengine imports ``pkg_resources``, which setuptools declares deprecated;
 - mmengine's own hooks build the deprecated ``FileClient`` and
-  ``HardDiskBackend`` and log that they "will be deprecated".
+  ``HardDiskBackend`` and log that they "will be deprecated";
+- copying an exported graph (torch.export, used by quantization) makes
+  torch's own pytree code warn that ``isinstance(treespec, LeafSpec)`` is
+  deprecated.
 
 :func:`filter_third_party_warnings` (called by ``import mmrazor``) ignores
 exactly those Python warnings, matched by message and category;
@@ -26,6 +29,7 @@ THIRD_PARTY_WARNINGS = (
     (r'Fail to import ``MultiScaleDeformableAttention``', UserWarning),
     (r'pkg_resources is deprecated as an API', UserWarning),
     (r'pkg_resources is deprecated as an API', DeprecationWarning),
+    (r'`isinstance\(treespec, LeafSpec\)` is deprecated', FutureWarning),
 )
 # Starts of mmengine log messages about its own deprecated internals.
 THIRD_PARTY_LOG_LINES = (

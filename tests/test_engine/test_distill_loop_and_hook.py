@@ -85,8 +85,10 @@ def test_val_loop_teacher_prefix_and_stop_hook(tmp_path):
     runner.model.loss = spy
     runner.train()
     assert isinstance(runner.val_loop, SingleTeacherDistillValLoop)
-    assert 'loss_kl' in logged[0] and 'loss_kl' in logged[1]  # epoch 0
-    assert all('loss_kl' not in keys for keys in logged[2:])  # epoch 1
+    assert 'distill.loss_kl' in logged[0] and \
+        'distill.loss_kl' in logged[1]  # epoch 0
+    assert all('distill.loss_kl' not in keys
+               for keys in logged[2:])  # epoch 1
     assert all('student.loss' in keys for keys in logged)
     metrics = runner.val_loop.run()
     assert set(metrics) == {'accuracy/top1', 'teacher.accuracy/top1'}

@@ -95,7 +95,10 @@ def test_skip_changes_nothing(name, tiny_supernet_cfg):
     assert not torch.isfinite(log_vars['loss'])  # the logs show it
     after = algo.state_dict()
     for key in state:
-        if isinstance(state[key], torch.Tensor):
+        # Group Fisher prunes at the start of a step from the previous
+        # (finite) batch's Fisher information; the units' masks record it
+        if isinstance(state[key], torch.Tensor) and \
+                not key.endswith('mutable_channel.mask'):
             assert torch.equal(after[key], state[key]), key
     after_optim = wrapper.state_dict()['state']
     for idx, param_state in optim_state['state'].items():

@@ -30,7 +30,8 @@ class SelfDistill(BaseAlgorithm):
     once, in ``'loss'`` mode, inside both sets of recorders; the teacher
     records are detached (they are targets, not trained through the
     distill losses). The losses are the model's own, prefixed
-    ``'student.'``, plus the distill losses under their names.
+    ``'student.'``, plus the distill losses prefixed ``'distill.'`` (the
+    original MMRazor's keys).
 
     Args:
         architecture (dict | BaseModel): The model: a config, a built model
@@ -77,5 +78,8 @@ class SelfDistill(BaseAlgorithm):
                 self.distiller.teacher_recorders:
             student_losses = self.student(inputs, data_samples, mode='loss')
         losses = {f'student.{k}': v for k, v in student_losses.items()}
-        losses.update(self.distiller.compute_distill_losses())
+        losses.update({
+            f'distill.{k}': v
+            for k, v in self.distiller.compute_distill_losses().items()
+        })
         return losses

@@ -92,7 +92,8 @@ class SingleTeacherDistill(BaseAlgorithm):
        connectors train, as in factor-transfer pretraining).
     3. The losses are the student's own, prefixed ``'student.'``, the
        teacher's prefixed ``'teacher.'`` when it trains, and the distill
-       losses under their names (``'loss_kl'``...), unless
+       losses prefixed ``'distill.'`` (``'distill.loss_kl'``..., the
+       original MMRazor's keys), unless
        :class:`~mmrazor.engine.StopDistillHook` stopped distillation.
 
     When built, the distiller's recorders are installed and, unless
@@ -207,7 +208,8 @@ class SingleTeacherDistill(BaseAlgorithm):
             losses.update(_prefixed(student_out, 'student'))
 
         if not bool(self.distillation_stopped):
-            losses.update(self.distiller.compute_distill_losses())
+            losses.update(_prefixed(self.distiller.compute_distill_losses(),
+                                    'distill'))
         # Free this batch's feature maps (and their graphs) now, not at the
         # next step: they would otherwise live through validation.
         self.distiller.student_recorders.reset_data()

@@ -58,7 +58,7 @@ def test_train_step_student_and_distill_losses_teacher_frozen():
     optim = OptimWrapper(torch.optim.SGD(algo.parameters(), lr=0.1))
     algo.train()
     log = algo.train_step(batch(), optim)
-    assert {'student.loss', 'loss_kl', 'loss'} <= set(log)
+    assert {'student.loss', 'distill.loss_kl', 'loss'} <= set(log)
     assert all(p.grad is None for p in algo.teacher.parameters())
     assert not any(p.requires_grad for p in algo.teacher.parameters())
     assert not torch.equal(student_w, algo.student.head.fc.weight)
@@ -71,10 +71,10 @@ def test_train_step_student_and_distill_losses_teacher_frozen():
 def test_trainable_teacher_and_stop():
     algo = kd(teacher_trainable=True, teacher_norm_eval=False)
     losses = algo.loss(**algo.data_preprocessor(batch(), True))
-    assert {'teacher.loss', 'student.loss', 'loss_kl'} <= set(losses)
+    assert {'teacher.loss', 'student.loss', 'distill.loss_kl'} <= set(losses)
     algo.stop_distillation()
     losses = algo.loss(**algo.data_preprocessor(batch(), True))
-    assert 'loss_kl' not in losses
+    assert 'distill.loss_kl' not in losses
     assert bool(algo.state_dict()['distillation_stopped'])
 
 
@@ -151,8 +151,8 @@ def test_self_distill_byot():
                        demo_input_shape=(1, 3, 32, 32))
     optim = OptimWrapper(torch.optim.SGD(algo.parameters(), lr=0.1))
     log = algo.train_step(batch(), optim)
-    assert {'student.loss', 'loss_fet_1', 'loss_label_1',
-            'loss_softl_1'} <= set(log)
+    assert {'student.loss', 'distill.loss_fet_1', 'distill.loss_label_1',
+            'distill.loss_softl_1'} <= set(log)
 
 
 def ofd_distiller(s_source='backbone.layer4.0.bn1',
@@ -181,7 +181,7 @@ def test_ofd_inits_margins_from_teacher_bn():
     margin = algo.distiller.connectors['t'].margin
     assert margin.shape == (1, 128, 1, 1)
     losses = algo.loss(**algo.data_preprocessor(batch(), True))
-    assert torch.isfinite(losses['loss_1'])
+    assert torch.isfinite(losses['distill.loss_1'])
     with pytest.raises(TypeError, match="'backbone.layer4.0.conv1'"):
         OverhaulFeatureDistillation(
             architecture=classifier(8), teacher=classifier(16),

@@ -165,7 +165,7 @@ class DigitsDataset(BaseDataset):
         360
         >>> item = dataset[0]
         >>> item['inputs'].shape, item['data_samples'].gt_label.label
-        (torch.Size([3, 32, 32]), tensor([0]))
+        (torch.Size([3, 32, 32]), tensor([1]))
     """
 
     METAINFO = dict(classes=tuple(str(i) for i in range(_NUM_CLASSES)))

@@ -29,7 +29,7 @@ Examples:
     >>> record = prune_case(CASE_BY_NAME['resnet18'])
     >>> record['prunable_units'], record['parity_ok']
     (12, True)
-    >>> print(coverage_table([record]).splitlines()[2])  # doctest: +SKIP
+    >>> print(coverage_table([record]).splitlines()[2])
     | ResNet-18 | 32 | 12 | 2 | 11.18 -> 2.80 (0.25x) | ...
 """
 import copy

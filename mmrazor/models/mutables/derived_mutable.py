@@ -45,6 +45,8 @@ class DerivedMutable(DerivedMethodMixin, nn.Module):
             ``activated_channels`` channels.
 
     Examples:
+        >>> from mmrazor.models.mutables import (OneShotMutableChannel,
+        ...                                      OneShotMutableValue)
         >>> in_ch = OneShotMutableChannel(32, [16, 24, 32])
         >>> ratio = OneShotMutableValue([4, 6])
         >>> mid = DerivedMutable.scaled([in_ch, ratio], divisor=8,

@@ -86,6 +86,7 @@ class DiffMutableOP(ArchParamHolder, BaseMutable):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
 
     Examples:
+        >>> import torch
         >>> op = DiffMutableOP(
         ...     candidates=dict(
         ...         skip_connect=dict(type='DartsSkipConnect'),

@@ -39,11 +39,23 @@ class NasMutator(BaseModule):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
 
     Examples:
+        >>> import torch.nn as nn
+        >>> from mmrazor.models import OneShotMutableOP
+        >>> def block():
+        ...     return OneShotMutableOP(candidates=nn.ModuleDict(dict(
+        ...         conv3x3=nn.Conv2d(4, 4, 3, padding=1),
+        ...         conv1x1=nn.Conv2d(4, 4, 1))))
+        >>> supernet = nn.Sequential(block(), block())
         >>> mutator = NasMutator()
         >>> mutator.prepare_from_supernet(supernet)
-        >>> subnet = mutator.sample_choices()
-        >>> mutator.set_choices(subnet)
+        >>> mutator.choices
+        {'0': ['conv3x3', 'conv1x1'], '1': ['conv3x3', 'conv1x1']}
         >>> mutator.search_space_size
+        4
+        >>> subnet = mutator.sample_choices()  # {'0': ..., '1': ...}
+        >>> mutator.set_choices(dict(subnet, **{'1': 'conv1x1'}))
+        >>> supernet[1].current_choice
+        'conv1x1'
     """
 
     def __init__(self, init_cfg: Optional[Dict] = None) -> None:

@@ -60,9 +60,19 @@ class AcademicQuantizer(BaseQuantizer):
             accepted and ignored.
 
     Examples:
-        >>> w4a4 = dict(global_qconfig_of_4_bits)  # doctest: +SKIP
-        >>> AcademicQuantizer(qconfig_mapping=dict(
-        ...     _global_=w8a8, module_name=[('head', w4a4)]))  # doctest: +SKIP
+        >>> def qconfig(bit):
+        ...     return dict(
+        ...         w_observer=dict(type='PerChannelMinMaxObserver'),
+        ...         a_observer=dict(type='MovingAverageMinMaxObserver'),
+        ...         w_fake_quant=dict(type='FakeQuantize'),
+        ...         a_fake_quant=dict(type='FakeQuantize'),
+        ...         w_qscheme=dict(qdtype='qint8', bit=bit, is_symmetry=True),
+        ...         a_qscheme=dict(qdtype='quint8', bit=bit, is_symmetry=True))
+        >>> quantizer = AcademicQuantizer(qconfig_mapping=dict(
+        ...     _global_=qconfig(8), module_name=[('head', qconfig(4))]))
+        >>> spec = quantizer.name_handlers[0][1].weight_spec  # 'head': 4 bits
+        >>> spec.quant_min, spec.quant_max
+        (-8, 7)
     """
 
     backend = 'academic'

@@ -104,6 +104,7 @@ class MBBlock(BaseOP):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
 
     Examples:
+        >>> import torch
         >>> block = MBBlock(16, 24, stride=2, kernel_size=5, expand_ratio=6)
         >>> block(torch.rand(1, 16, 32, 32)).shape
         torch.Size([1, 24, 16, 16])

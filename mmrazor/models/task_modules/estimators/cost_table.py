@@ -56,14 +56,27 @@ class SubnetCostTable:
             Defaults to None.
 
     Examples:
-        >>> # supernet: the SPOS ShuffleNetV2 classifier; mutator: a
-        >>> # NasMutator prepared from it; choices: SPOS_SUBNET.yaml's.
-        >>> estimator = ResourceEstimator(input_shape=(1, 3, 224, 224))
+        >>> import json
+        >>> import torch.nn as nn
+        >>> from mmrazor.models import NasMutator, OneShotMutableOP
+        >>> from mmrazor.models.task_modules import ResourceEstimator
+        >>> def block():
+        ...     return OneShotMutableOP(candidates=nn.ModuleDict(dict(
+        ...         conv3x3=nn.Conv2d(4, 4, 3, padding=1),
+        ...         conv1x1=nn.Conv2d(4, 4, 1))))
+        >>> supernet = nn.Sequential(block(), block())
+        >>> mutator = NasMutator()
+        >>> mutator.prepare_from_supernet(supernet)
+        >>> estimator = ResourceEstimator(
+        ...     input_shape=(1, 4, 8, 8), units=dict(flops=None, params=None))
         >>> table = SubnetCostTable.build(supernet, mutator, estimator)
-        >>> table.estimate(choices)
-        {'flops': 327.54432, 'params': 3.353592}
+        >>> choices = {'0': 'conv1x1', '1': 'conv1x1'}
+        >>> table.estimate(choices)  # 2 x (4*4*64 MACs + 4*64 bias adds)
+        {'flops': 2560.0, 'params': 40.0}
         >>> table = SubnetCostTable.from_dict(
         ...     json.loads(json.dumps(table.to_dict())))
+        >>> table.estimate(choices)['flops']
+        2560.0
     """
 
     def __init__(self,

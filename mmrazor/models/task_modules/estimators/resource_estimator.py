@@ -108,9 +108,10 @@ class ResourceEstimator:
         >>> raw.estimate(nn.Linear(8, 4), dict(input_shape=(2, 8)))
         {'flops': '32.0 FLOPs', 'params': '0.0 M'}
         >>> # latency too: the median of real forwards, in ms (it varies)
-        >>> estimator.estimate(nn.Conv2d(3, 32, 3),
-        ...                    latency_cfg=dict(max_iter=10))['latency']
-        0.41
+        >>> latency = estimator.estimate(
+        ...     nn.Conv2d(3, 32, 3), latency_cfg=dict(max_iter=10))['latency']
+        >>> latency > 0
+        True
     """
 
     def __init__(self,

@@ -13,13 +13,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from mmrazor.registry import TASK_UTILS
-
-
-def _check_choice(handler: str, field: str, value: str,
-                  allowed: Dict[str, object]) -> None:
-    if value not in allowed:
-        raise ValueError(f'{handler}: {field}={value!r} is not supported; '
-                         f'allowed: {sorted(allowed)}')
+from mmrazor.utils.validators import check_choice
 
 
 def _as_2d(data: np.ndarray) -> np.ndarray:
@@ -68,8 +62,8 @@ class GaussProcessHandler(BaseHandler):
                  regr: str = 'linear',
                  corr: str = 'gauss',
                  seed: int = 0) -> None:
-        _check_choice('GaussProcessHandler', 'regr', regr, self._DEGREES)
-        _check_choice('GaussProcessHandler', 'corr', corr, self._CORRS)
+        check_choice('GaussProcessHandler', 'regr', regr, self._DEGREES)
+        check_choice('GaussProcessHandler', 'corr', corr, self._CORRS)
         self.regr = regr
         self.corr = corr
         self.seed = seed
@@ -168,7 +162,7 @@ class MLPHandler(BaseHandler):
                              'best epoch on held-out samples instead, see '
                              'data_split_ratio)')
         act = dict(cfg.get('act_cfg', dict(type='ReLU'))).get('type')
-        _check_choice('MLPHandler', 'act_cfg.type', act, self._ACTS)
+        check_choice('MLPHandler', 'act_cfg.type', act, self._ACTS)
         if not 0.0 < data_split_ratio <= 1.0:
             raise ValueError('MLPHandler: data_split_ratio must be in (0, 1],'
                              f' but got {data_split_ratio!r}')
@@ -236,8 +230,8 @@ class RBFHandler(BaseHandler):
     _TAILS = {'linear': 1, 'constant': 0}
 
     def __init__(self, kernel: str = 'tps', tail: str = 'linear') -> None:
-        _check_choice('RBFHandler', 'kernel', kernel, self._KERNELS)
-        _check_choice('RBFHandler', 'tail', tail, self._TAILS)
+        check_choice('RBFHandler', 'kernel', kernel, self._KERNELS)
+        check_choice('RBFHandler', 'tail', tail, self._TAILS)
         self.kernel = kernel
         self.tail = tail
         self.model = None

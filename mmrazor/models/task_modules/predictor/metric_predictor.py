@@ -10,6 +10,7 @@ import numpy as np
 from mmrazor.registry import TASK_UTILS
 from mmrazor.utils.atomic_file import atomic_dump_json
 from mmrazor.utils.dict_file import read_data_file
+from mmrazor.utils.validators import check_choice
 
 from .handler import BaseHandler
 
@@ -87,10 +88,7 @@ class MetricPredictor:
                             'handler (GaussProcessHandler, MLPHandler, '
                             f'RBFHandler, CartsHandler), got {type(handler)}')
         self.handler = handler
-        if encoding_type not in ENCODINGS:
-            raise ValueError(f'MetricPredictor: encoding_type='
-                             f'{encoding_type!r} is not supported; allowed: '
-                             f'{list(ENCODINGS)}')
+        check_choice(self, 'encoding_type', encoding_type, ENCODINGS)
         self.encoding_type = handler.encoding_type or encoding_type
         self.choices = {k: _choices_of(v) for k, v in search_groups.items()}
         if isinstance(train_samples, bool) or not isinstance(

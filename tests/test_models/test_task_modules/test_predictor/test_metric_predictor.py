@@ -132,9 +132,9 @@ def test_checkpoint_refits_the_same_predictor(handler, tmp_path):
 
 
 def test_errors_name_the_field():
-    with pytest.raises(ValueError, match=r"regr='cubic'.*allowed"):
+    with pytest.raises(ValueError, match=r"`regr` must be one of .*'cubic'"):
         build('GaussProcessHandler', regr='cubic')
-    with pytest.raises(ValueError, match=r"kernel='gauss'"):
+    with pytest.raises(ValueError, match=r"`kernel` must be one of .*'gauss'"):
         build('RBFHandler', kernel='gauss')
     with pytest.raises(ValueError, match='drop'):
         build('MLPHandler', model_cfg=dict(drop=0.1))

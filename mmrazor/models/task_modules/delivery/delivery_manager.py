@@ -1,12 +1,12 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """A named set of deliveries, switched between record and replay together."""
-from typing import Dict, List, Optional, Union
+from typing import Dict, Optional, Union
 
-from ..recorder._utils import ContextGroup, build_component
+from ..recorder._utils import ComponentGroup
 from .distill_delivery import DistillDelivery
 
 
-class DistillDeliveryManager(ContextGroup):
+class DistillDeliveryManager(ComponentGroup):
     """Build a named set of deliveries and drive them together.
 
     Usage in a distiller (as in the original MMRazor)::
@@ -26,29 +26,27 @@ class DistillDeliveryManager(ContextGroup):
             :class:`DistillDelivery` is accepted too. Defaults to None.
     """
 
+    base = DistillDelivery
+    field = 'deliveries'
+    kind = 'delivery'
+    suffix = 'Delivery'
+
     def __init__(self,
                  deliveries: Optional[Dict[str, Union[Dict,
                                                       DistillDelivery]]] = None
                  ) -> None:
-        self._deliveries: Dict[str, DistillDelivery] = {}
-        for name, cfg in (deliveries or {}).items():
-            self._deliveries[name] = build_component(
-                cfg, DistillDelivery, 'deliveries', name, 'Delivery')
+        super().__init__(deliveries)
         self._override_data = False
         self.override_data = False
 
     @property
     def deliveries(self) -> Dict[str, DistillDelivery]:
         """dict: ``{name: delivery}``."""
-        return self._deliveries
+        return self._components
 
     def get_delivery(self, name: str) -> DistillDelivery:
         """Return the delivery called ``name``."""
-        if name not in self._deliveries:
-            raise KeyError(
-                f'DistillDeliveryManager has no delivery named {name!r}; '
-                f'available: {sorted(self._deliveries)}.')
-        return self._deliveries[name]
+        return self._get(name)
 
     @property
     def override_data(self) -> bool:
@@ -59,14 +57,5 @@ class DistillDeliveryManager(ContextGroup):
     @override_data.setter
     def override_data(self, override: bool) -> None:
         self._override_data = bool(override)
-        for delivery in self._deliveries.values():
+        for delivery in self._components.values():
             delivery.override_data = self._override_data
-
-    def reset_data(self) -> None:
-        """Drop the queued outputs of every delivery."""
-        for delivery in self._deliveries.values():
-            delivery.reset_data()
-
-    def _members(self) -> List[DistillDelivery]:
-        """``with manager:`` switches every delivery on, in order."""
-        return list(self._deliveries.values())

@@ -8,20 +8,19 @@
   back on :meth:`Patch.restore`.
 * :func:`build_component` builds a recorder or delivery from a config whose
   ``type`` is its exact registered name in ``TASK_UTILS``.
-* :class:`ContextGroup` makes a manager a context manager that enters all
-  its members (recorders, deliveries) and leaves them in reverse order.
+* :class:`ComponentGroup` is the base of the recorder and delivery managers:
+  named members built from configs, entered together, left in reverse
+  order.
 """
 import contextlib
 import importlib
 import inspect
-from abc import ABC, abstractmethod
 from typing import (
     Any,
     Callable,
-    ContextManager,
     Dict,
-    Iterable,
     List,
+    Optional,
     Tuple,
     Union,
 )
@@ -196,23 +195,54 @@ def build_component(cfg: Union[Dict, Any], base: type, field: str, key: str,
     return TASK_UTILS.build(cfg)
 
 
-class ContextGroup(ABC):
-    """Enter every member context together, leave them in reverse order.
+class ComponentGroup:
+    """A named set of recorders or deliveries, driven together.
 
-    A subclass lists its members in :meth:`_members`. Entering enters each
-    in order; if one fails, those already entered are left (with the error)
-    before it propagates. Leaving leaves each, last first, even when one of
-    them raises. Groups nest: each ``with`` keeps its own stack.
+    The base of the recorder and delivery managers: it builds each member
+    from its config (:func:`build_component`), looks members up by name,
+    drops their data, and is a context manager that enters every member in
+    order and leaves them in reverse order. If one fails to enter, those
+    already entered are left (with the error) before it propagates; leaving
+    leaves each, last first, even when one of them raises. Groups nest: each
+    ``with`` keeps its own stack.
+
+    Subclasses set :attr:`base` (the members' class), :attr:`field` (the
+    argument that holds the configs), :attr:`kind` (a member's name in
+    messages) and :attr:`suffix` (see :func:`build_component`).
+
+    Args:
+        cfgs (dict, optional): ``{name: cfg or built member}``. Defaults to
+            None.
     """
 
-    @abstractmethod
-    def _members(self) -> Iterable[ContextManager]:
-        """The contexts to enter, in order."""
+    base: type = object
+    field = 'components'
+    kind = 'component'
+    suffix = ''
+
+    def __init__(self, cfgs: Optional[Dict[str, Any]] = None) -> None:
+        self._components: Dict[str, Any] = {
+            name: build_component(cfg, self.base, self.field, name,
+                                  self.suffix)
+            for name, cfg in (cfgs or {}).items()
+        }
+
+    def _get(self, name: str) -> Any:
+        if name not in self._components:
+            raise KeyError(
+                f'{type(self).__name__} has no {self.kind} named {name!r}; '
+                f'available: {sorted(self._components)}.')
+        return self._components[name]
+
+    def reset_data(self) -> None:
+        """Drop the data every member holds."""
+        for component in self._components.values():
+            component.reset_data()
 
     def __enter__(self) -> Any:
         with contextlib.ExitStack() as stack:
-            for member in self._members():
-                stack.enter_context(member)
+            for component in self._components.values():
+                stack.enter_context(component)
             self.__dict__.setdefault('_context_stacks', []).append(
                 stack.pop_all())
         return self

@@ -1,14 +1,14 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """A named set of recorders, built from configs and switched on together."""
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from torch import nn
 
-from ._utils import ContextGroup, build_component
+from ._utils import ComponentGroup
 from .base_recorder import BaseRecorder
 
 
-class RecorderManager(ContextGroup):
+class RecorderManager(ComponentGroup):
     """Build, initialize and switch on a named set of recorders.
 
     Args:
@@ -31,27 +31,25 @@ class RecorderManager(ContextGroup):
         torch.Size([1, 3])
     """
 
+    base = BaseRecorder
+    field = 'recorders'
+    kind = 'recorder'
+    suffix = 'Recorder'
+
     def __init__(self,
                  recorders: Optional[Dict[str, Union[Dict,
                                                      BaseRecorder]]] = None
                  ) -> None:
-        self._recorders: Dict[str, BaseRecorder] = {}
-        for name, cfg in (recorders or {}).items():
-            self._recorders[name] = build_component(
-                cfg, BaseRecorder, 'recorders', name, 'Recorder')
+        super().__init__(recorders)
 
     @property
     def recorders(self) -> Dict[str, BaseRecorder]:
         """dict: ``{name: recorder}``."""
-        return self._recorders
+        return self._components
 
     def get_recorder(self, name: str) -> BaseRecorder:
         """Return the recorder called ``name``."""
-        if name not in self._recorders:
-            raise KeyError(
-                f'RecorderManager has no recorder named {name!r}; '
-                f'available: {sorted(self._recorders)}.')
-        return self._recorders[name]
+        return self._get(name)
 
     def get_record_data(self,
                         name: str,
@@ -65,7 +63,7 @@ class RecorderManager(ContextGroup):
         :meth:`BaseRecorder.initialize`); a failure removes the hooks
         already installed and names the recorder."""
         done = []
-        for name, recorder in self._recorders.items():
+        for name, recorder in self._components.items():
             try:
                 recorder.initialize(model)
             except Exception as e:
@@ -78,14 +76,5 @@ class RecorderManager(ContextGroup):
 
     def remove(self) -> None:
         """Remove every recorder's hook and restore patched code."""
-        for recorder in reversed(list(self._recorders.values())):
+        for recorder in reversed(list(self._components.values())):
             recorder.remove()
-
-    def reset_data(self) -> None:
-        """Drop the records of every recorder."""
-        for recorder in self._recorders.values():
-            recorder.reset_data()
-
-    def _members(self) -> List[BaseRecorder]:
-        """``with manager:`` switches every recorder on, in order."""
-        return list(self._recorders.values())

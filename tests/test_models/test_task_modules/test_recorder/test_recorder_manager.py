@@ -7,7 +7,7 @@ from mmrazor.models.task_modules import (
     ParameterRecorder,
     RecorderManager,
 )
-from mmrazor.models.task_modules.recorder._utils import ContextGroup
+from mmrazor.models.task_modules.recorder._utils import ComponentGroup
 
 from .toy_module import Toy, ToyModel
 
@@ -105,16 +105,14 @@ class _Log:
         self.log.append(f'-{self.name}')
 
 
-class _Group(ContextGroup):
+class _Group(ComponentGroup):
+    base = _Log
 
     def __init__(self, members):
-        self.members = members
-
-    def _members(self):
-        return self.members
+        super().__init__({m.name: m for m in members})
 
 
-def test_context_group_order_rollback_and_nesting():
+def test_component_group_order_rollback_and_nesting():
     log = []
     group = _Group([_Log('a', log), _Log('b', log)])
     with group:

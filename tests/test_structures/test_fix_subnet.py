@@ -156,3 +156,20 @@ def test_prefix_collision(supernet):
               'layers.0.0': {'chosen': 'shuffle_5x5'}}
     with pytest.raises(ValueError, match="become 'layers.0.0'"):
         load_fix_subnet(supernet, subnet, prefix='a.')
+
+
+def test_extra_prefix_as_the_original(spos_arch_setting):
+    """``extra_prefix`` names what the file's names have and the model's
+    lack, as in the original's DetNAS config (``sub_model(...,
+    extra_prefix='backbone.')`` on a backbone built alone)."""
+    from mmrazor.models.utils import sub_model
+    backbone = sub_model(
+        dict(type='mmrazor.SearchableShuffleNetV2',
+             arch_setting=spos_arch_setting),
+        fix_subnet=SPOS_SUBNET, extra_prefix='backbone.')
+    assert not any(hasattr(m, 'is_fixed') and not m.is_fixed
+                   for m in backbone.modules())
+    supernet = MODELS.build(
+        dict(type='SearchableShuffleNetV2', arch_setting=spos_arch_setting))
+    load_fix_subnet(supernet, SPOS_SUBNET, extra_prefix='backbone.')
+    assert supernet.layers[0][0].current_choice == 'shuffle_7x7'

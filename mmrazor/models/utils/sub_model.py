@@ -59,8 +59,10 @@ def sub_model(cfg: Dict,
             (a channel structure). Defaults to 'mutable'.
         prefix (str): Removed from subnet names that start with it. Defaults
             to ''.
-        extra_prefix (str): Added to subnet names after ``prefix`` is
-            removed. Defaults to ''.
+        extra_prefix (str): The prefix the subnet's names have and the
+            model's lack (``'backbone.'`` for a backbone built alone from a
+            classifier's subnet file, as the original's DetNAS config does);
+            removed from the subnet's names. Defaults to ''.
         init_weight_from_supernet (bool): Whether to run the supernet's own
             ``init_weights`` (e.g. a ``Pretrained`` ``init_cfg`` in ``cfg``)
             before the unused candidates are dropped. Defaults to False.

@@ -192,9 +192,10 @@ def load_fix_subnet(model: nn.Module,
         prefix (str): Removed from the start of each subnet name that starts
             with it (e.g. ``'architecture.'`` for a file exported from an
             algorithm, applied to its classifier). Defaults to ''.
-        extra_prefix (str): Added to the start of each name after ``prefix``
-            is removed (e.g. to apply a classifier's file to an algorithm).
-            Defaults to ''.
+        extra_prefix (str): The prefix the file's names have and the
+            model's names lack, removed from the file's names too, as the
+            original MMRazor did (e.g. ``'backbone.'`` to fix a backbone
+            built alone from a classifier's file). Defaults to ''.
 
     Raises:
         KeyError: If an entry names no mutable of the model, or a mutable
@@ -203,7 +204,7 @@ def load_fix_subnet(model: nn.Module,
     """
     entries: SubnetType = {}
     for name, entry in load_subnet_dict(subnet).items():
-        key = extra_prefix + _strip_prefix(name, prefix)
+        key = _strip_prefix(_strip_prefix(name, prefix), extra_prefix)
         if key in entries:
             raise ValueError(
                 f'Subnet names collide after prefix={prefix!r} and '

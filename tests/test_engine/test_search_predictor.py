@@ -5,8 +5,17 @@ import json
 import os.path as osp
 
 import pytest
+from mmengine.config import Config
 
 from .test_evolution_search_loop import run_search
+
+
+@pytest.fixture(autouse=True)
+def plain_config_text(monkeypatch):
+    """The runner logs its config as yapf-formatted text, which takes
+    seconds; plain text does (nothing here reads it)."""
+    monkeypatch.setattr(Config, 'pretty_text',
+                        property(lambda self: repr(self.to_dict())))
 
 pytest.importorskip('sklearn')
 
@@ -94,3 +103,32 @@ def test_bad_predictor_cfg(make_search_cfg, tmp_path):
         run_search(
             make_search_cfg(
                 tmp_path, predictor_cfg=predictor_cfg(), verify_top_k=-1))
+
+
+def test_verify_per_epoch_refits_and_resumes(make_search_cfg, tmp_path):
+    """2 best predicted subnets of each generation are evaluated; the
+    predictor is refitted on them before the next one; a run killed in
+    the second generation ends as the uninterrupted one."""
+    def cfg(name):
+        return make_search_cfg(
+            tmp_path / name, predictor_cfg=predictor_cfg(), verify_top_k=1,
+            verify_per_epoch=2, max_epochs=2)
+
+    _, ref, ref_calls = run_search(cfg('ref'))
+    per_epoch = {
+        e: [r for r in ref.records.values()
+            if r['epoch'] == e and 'predicted_score' in r
+            and not r['predicted']] for e in (0, 1)
+    }
+    assert all(len(v) >= 2 for v in per_epoch.values())
+    # the second generation's predictor saw the first's evaluations
+    samples = [c for c, _ in ref.predictor.predictor.samples]
+    assert all(r['choices'] in samples for r in per_epoch[0])
+    assert len(samples) == 5 + len(per_epoch[0])
+    # 5 to fit, 2 + 2 per generation, at most 1 more at the end
+    assert 9 <= len(ref_calls) <= 10
+    with pytest.raises(KeyboardInterrupt):
+        run_search(cfg('killed'), fail_after=8)
+    _, resumed, calls = run_search(cfg('killed'), resume=True)
+    assert resumed.records == ref.records
+    assert calls == ref_calls[8:]

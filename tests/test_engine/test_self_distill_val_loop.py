@@ -1,10 +1,20 @@
 # Copyright (c) OpenMMLab. All rights reserved.
+import pytest
+from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmrazor.engine import SelfDistillValLoop
 
 from .test_distill_loop_and_hook import run_cfg
+
+
+@pytest.fixture(autouse=True)
+def plain_config_text(monkeypatch):
+    """The runner logs its config as yapf-formatted text, which takes
+    seconds; plain text does (nothing here reads it)."""
+    monkeypatch.setattr(Config, 'pretty_text',
+                        property(lambda self: repr(self.to_dict())))
 
 
 def test_metrics_plain_and_with_the_student_prefix(tmp_path):

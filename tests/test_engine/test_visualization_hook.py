@@ -5,12 +5,21 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmrazor.engine import RazorVisualizationHook
 from mmrazor.engine.hooks.visualization_hook import norm, reduce_channels
 
 from .test_distill_loop_and_hook import run_cfg
+
+
+@pytest.fixture(autouse=True)
+def plain_config_text(monkeypatch):
+    """The runner logs its config as yapf-formatted text, which takes
+    seconds; plain text does (nothing here reads it)."""
+    monkeypatch.setattr(Config, 'pretty_text',
+                        property(lambda self: repr(self.to_dict())))
 
 
 def hook_cfg(**kwargs):

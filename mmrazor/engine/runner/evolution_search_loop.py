@@ -111,6 +111,11 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             best predicted candidates are evaluated for real after the
             last generation; the best is then the best evaluated subnet.
             0 keeps the predicted ranking. Defaults to ``top_k``.
+        verify_per_epoch (int): With a predictor, how many of the best
+            predicted new candidates of each generation are evaluated for
+            real; the predictor is refitted on them before the next
+            generation. Defaults to 0 (fitted once, as the original
+            MMRazor's loop did).
     """
 
     def __init__(self,
@@ -136,7 +141,8 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                  init_candidates: Optional[str] = None,
                  max_sample_attempts: int = 100,
                  predictor_cfg: Optional[Dict] = None,
-                 verify_top_k: Optional[int] = None) -> None:
+                 verify_top_k: Optional[int] = None,
+                 verify_per_epoch: int = 0) -> None:
         check_int(self, 'max_epochs', max_epochs, low=1)
         check_int(self, 'num_candidates', num_candidates, low=1)
         check_int(self, 'max_sample_attempts', max_sample_attempts, low=1)
@@ -191,6 +197,8 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                                                 score_key, self.seed)
         self.verify_top_k = top_k if verify_top_k is None else verify_top_k
         check_int(self, 'verify_top_k', self.verify_top_k, low=0)
+        self.verify_per_epoch = check_int(self, 'verify_per_epoch',
+                                          verify_per_epoch, low=0)
         self._snapshot: Dict[str, Any] = {}
 
     # ------------------------------------------------------------------
@@ -355,6 +363,9 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
             for c in self.population if candidate_key(c) not in self.records
         }.values())
         if self.predictor is not None and self.predictor.fitted:
+            if self.verify_per_epoch and self._epoch > 0:
+                self.predictor.refit(self.records, self._epoch,
+                                     self.runner.work_dir, self.runner.logger)
             for choices, score in zip(todo, self.predictor.score(todo)):
                 key = candidate_key(choices)
                 self.records[key] = dict(
@@ -366,6 +377,11 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
                     predicted=True,
                     predicted_score=score)
             self._save_state()
+            if self.verify_per_epoch:
+                self._verify(
+                    self.predictor.to_verify(self.records,
+                                             self.verify_per_epoch,
+                                             self._epoch))
             return
         self._evaluate_all(todo, self._epoch)
 
@@ -410,12 +426,8 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
 
     def _verify_predicted(self) -> None:
         """Evaluate the best predicted candidates; rank the evaluated."""
-        for rec in self.predictor.to_verify(self.records, self.verify_top_k):
-            if not rec.get('predicted'):
-                continue
-            rec['score'] = self._evaluate(rec['choices'], rec['key'])
-            rec['predicted'] = False
-            self._save_state()
+        self._verify(
+            self.predictor.to_verify(self.records, self.verify_top_k))
         evaluated = [
             r for r in self.records.values() if not r.get('predicted')
         ]
@@ -424,6 +436,15 @@ class EvolutionSearchLoop(EpochBasedTrainLoop):
         self.runner.logger.info(
             f'Verified the {self.verify_top_k} best predicted candidates; '
             f'{self._count_message()}')
+
+    def _verify(self, records: List[Dict[str, Any]]) -> None:
+        """Evaluate predicted records for real (scores saved as they come).
+        """
+        for rec in records:
+            if rec.get('predicted'):
+                rec['score'] = self._evaluate(rec['choices'], rec['key'])
+                rec['predicted'] = False
+                self._save_state()
 
     def _count_message(self) -> str:
         predicted = sum(1 for r in self.records.values() if r.get('predicted'))

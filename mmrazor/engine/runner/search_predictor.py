@@ -24,8 +24,11 @@ class SearchPredictor:
     generation: ``train_samples`` random subnets within the constraints,
     drawn from their own generator (seeded by the search's seed), so a
     resumed search draws the same ones and evaluates only those missing.
-    Afterwards every new candidate is scored by the predictor; at the end
-    the ``verify_top_k`` best predicted ones are evaluated for real.
+    Afterwards every new candidate is scored by the predictor; with
+    ``verify_per_epoch``, the best predicted candidates of each generation
+    are evaluated for real and the predictor is refitted on them before
+    the next generation; at the end the ``verify_top_k`` best predicted
+    ones are evaluated for real.
 
     Args:
         cfg (dict): The loop's ``predictor_cfg``.
@@ -95,19 +98,49 @@ class SearchPredictor:
             scores = [r['score'] for r in evaluated]
             source = 'evaluated before the first generation'
         predictor.fit(candidates, scores)
+        self.base_samples = list(predictor.samples)
+        self._save(work_dir, logger, source)
+
+    def refit(self, records: Dict[str, Record], epoch: int, work_dir: str,
+              logger) -> None:
+        """Refit on the first samples and every subnet evaluated in the
+        generations before ``epoch`` (a function of the records, so a
+        resumed search refits the same predictor)."""
+        extra = [
+            r for r in records.values()
+            if 0 <= r['epoch'] < epoch and not r.get('predicted')
+        ]
+        if not extra:
+            return
+        self.predictor.fit(
+            [c for c, _ in self.base_samples] +
+            [r['choices'] for r in extra],
+            [s for _, s in self.base_samples] + [r['score'] for r in extra])
+        self._save(work_dir, logger,
+                   f'and {len(extra)} evaluated in generations 1-{epoch}')
+
+    def _save(self, work_dir: str, logger, source: str) -> None:
         if is_main_process():
-            path = predictor.save_checkpoint(osp.join(work_dir, 'predictor'))
-            logger.info(f'Metric predictor fitted on {len(candidates)} '
-                        f'subnets ({source}); saved to {path}')
+            path = self.predictor.save_checkpoint(
+                osp.join(work_dir, 'predictor'))
+            logger.info(f'Metric predictor fitted on '
+                        f'{len(self.predictor.samples)} subnets ({source}); '
+                        f'saved to {path}')
 
     def score(self, candidates: List[Choices]) -> List[float]:
         """Predicted scores of the candidates."""
         return [float(s) for s in self.predictor.predict(candidates)]
 
     @staticmethod
-    def to_verify(records: Dict[str, Record], number: int) -> List[Record]:
-        """The ``number`` best predicted records, by predicted score."""
-        predicted = [r for r in records.values() if 'predicted_score' in r]
+    def to_verify(records: Dict[str, Record],
+                  number: int,
+                  epoch: Optional[int] = None) -> List[Record]:
+        """The ``number`` best predicted records (of generation ``epoch``
+        only, if given), by predicted score."""
+        predicted = [
+            r for r in records.values() if 'predicted_score' in r and (
+                epoch is None or r['epoch'] == epoch)
+        ]
         predicted.sort(key=lambda r: (-r['predicted_score'], r['key']))
         return predicted[:number]
 

@@ -11,12 +11,9 @@ config (``GroupFisherDeploySubModel``, in
 exported weights load: that is how a pruned model is tested, fine-tuned or
 deployed.
 """
-import os
 from typing import Any, Dict, Optional, Tuple, Union
 
 import torch.nn as nn
-
-from mmrazor.utils.dict_file import load_dict
 
 from .static_model import export_static_model
 
@@ -59,23 +56,3 @@ def export_pruned_model(
             if isinstance(m, (nn.Conv2d, nn.Linear))
         }
     return static, structure
-
-
-def load_structure(structure: Union[str, os.PathLike, Dict, None],
-                   field: str = 'fix_subnet') -> Structure:
-    """``{unit name: choice}`` from a dict or a json / yaml file.
-
-    A value is a count (int), a ratio (float) or a unit config holding a
-    ``choice`` (the form ``ChannelMutator.config_template`` writes).
-    """
-    structure = load_dict(structure, field, '{unit name: channels}')
-    result: Structure = {}
-    for name, value in structure.items():
-        if isinstance(value, dict):
-            value = value.get('choice')
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f'`{field}`[{name!r}] must be a number of '
-                            f'channels (int) or a ratio (float), but got '
-                            f'{value!r}')
-        result[name] = value
-    return result

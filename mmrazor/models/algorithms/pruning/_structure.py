@@ -1,11 +1,12 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The pruning structure of a channel mutator: read, save and restore."""
 import os
-from typing import Any, Dict, Union
+from typing import Any, Dict, Iterable, Union
 
 import torch
 
 from mmrazor.utils.dict_file import load_dict
+from mmrazor.utils.validators import did_you_mean
 
 from ...mutables import SimpleMutableChannel
 from ...mutators import ChannelMutator
@@ -95,15 +96,34 @@ def load_target(target: Union[None, str, os.PathLike, Dict],
     return result
 
 
+def units_by_name(mutator: ChannelMutator, names: Iterable[str],
+                  field: str, owner: str = '') -> Dict[str, Any]:
+    """``{name: unit}`` of ``mutator``; raise if ``names`` has unknown ones.
+
+    Args:
+        mutator (ChannelMutator): A prepared channel mutator.
+        names (Iterable[str]): Unit names a config gives.
+        field (str): The argument that gave them, for messages.
+        owner (str): Who asks, prefixed to messages. Defaults to ''.
+
+    Returns:
+        dict: Every unit of the mutator by name.
+    """
+    by_name = {unit.name: unit for unit in mutator.units}
+    unknown = sorted(set(names) - set(by_name))
+    if unknown:
+        prefix = f'{owner}: ' if owner else ''
+        raise KeyError(
+            f'{prefix}`{field}` names units {unknown[:3]} that are not '
+            f'prunable units of the model.{did_you_mean(unknown[0], by_name)}'
+            f' Some units are {sorted(by_name)[:3]} (dump them all with '
+            'mutator.config_template()).')
+    return by_name
+
+
 def check_target(mutator: ChannelMutator, target: Dict[str, Choice],
                  field: str = 'target_pruning_ratio') -> None:
     """Raise if ``target`` names unknown units or choices they refuse."""
-    by_name = {unit.name: unit for unit in mutator.units}
-    unknown = sorted(set(target) - set(by_name))
-    if unknown:
-        raise KeyError(
-            f'`{field}` names units {unknown[:3]} that are not prunable units '
-            f'of the model; some units are {sorted(by_name)[:3]} (dump them '
-            'all with mutator.config_template())')
+    by_name = units_by_name(mutator, target, field)
     for name, choice in target.items():
         by_name[name].check_choice(choice)

@@ -20,8 +20,9 @@ from mmrazor.registry import MODELS
 from mmrazor.utils._mmengine_compat import mark_initialized
 from mmrazor.utils.channels import choice_to_channels
 
-from ...utils.prune_export import export_pruned_model, load_structure
+from ...utils.prune_export import export_pruned_model
 from ...utils.static_model import export_static_model
+from ._structure import load_target, units_by_name
 
 #: The channel analyzer of ``GroupFisherDeploySubModel``.
 DEFAULT_PARSE_CFG = dict(type='ChannelAnalyzer', demo_input=(1, 3, 224, 224))
@@ -95,7 +96,7 @@ def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
         raise ValueError(f'GroupFisherDeploySubModel: `divisor` must be an '
                          f'int >= 1, but got {divisor!r}')
     field = 'fix_subnet' if mutable_cfg is None else 'mutable_cfg'
-    structure = load_structure(
+    structure = load_target(
         fix_subnet if mutable_cfg is None else mutable_cfg, field)
     model = _build_architecture(architecture, data_preprocessor)
     mutator = ChannelMutator(
@@ -104,13 +105,8 @@ def GroupFisherDeploySubModel(architecture: Union[Dict, nn.Module],
             default_args=dict(choice_mode='number')),
         parse_cfg=parse_cfg)
     mutator.prepare_from_supernet(model)
-    units = {unit.name: unit for unit in mutator.units}
-    unknown = sorted(set(structure) - set(units))
-    if unknown:
-        raise KeyError(
-            f'GroupFisherDeploySubModel: `{field}` names units {unknown[:3]}'
-            f' that the channel analyzer did not find in the architecture; '
-            f'its units are e.g. {sorted(units)[:3]}')
+    units = units_by_name(mutator, structure, field,
+                          'GroupFisherDeploySubModel')
     missing = sorted(set(units) - set(structure))
     given = fix_subnet is not None or mutable_cfg is not None
     if given and missing and len(missing) == len(units):

@@ -49,3 +49,29 @@ def num_selected(index: ChannelIndex, num_channels: int) -> int:
     if isinstance(index, slice):
         return index.stop - index.start
     return int(index.numel())
+
+
+class PrefixChannels:
+    """The channel contract of a mutable whose active channels are its
+    first ``_num_active`` of ``num_channels`` (sequential and one-shot
+    channel mutables)."""
+
+    num_channels: int
+    _num_active: int
+
+    @property
+    def activated_channels(self) -> int:
+        """Number of active channels."""
+        return self._num_active
+
+    @property
+    def current_mask(self) -> torch.Tensor:
+        """Bool mask: the first ``activated_channels`` channels."""
+        mask = torch.zeros(self.num_channels, dtype=torch.bool)
+        mask[:self._num_active] = True
+        return mask
+
+    @property
+    def activated_index(self) -> ChannelIndex:
+        """``None`` at full width, else ``slice(0, activated_channels)``."""
+        return prefix_index(self._num_active, self.num_channels)

@@ -25,7 +25,7 @@ from mmrazor.utils.channels import check_choice_mode, choice_to_channels
 
 from ..choice_epoch import bump_choice_epoch
 from ..derive_methods import DerivedMethodMixin
-from ._index import ChannelIndex, mask_to_index, prefix_index
+from ._index import ChannelIndex, PrefixChannels, mask_to_index
 
 
 class MutableChannel(DerivedMethodMixin, nn.Module, ABC):
@@ -116,7 +116,7 @@ class SimpleMutableChannel(MutableChannel):
 
 
 @MODELS.register_module()
-class SequentialMutableChannel(MutableChannel):
+class SequentialMutableChannel(PrefixChannels, MutableChannel):
     """Keeps the first channels active: the choice is a count or a ratio.
 
     ``SquentialMutableChannel``, the original MMRazor's spelling, is an
@@ -149,19 +149,6 @@ class SequentialMutableChannel(MutableChannel):
                                               type(self).__name__)
         self._changed()
 
-    @property
-    def activated_channels(self) -> int:
-        return self._num_active
-
-    @property
-    def current_mask(self) -> torch.Tensor:
-        mask = torch.zeros(self.num_channels, dtype=torch.bool)
-        mask[:self._num_active] = True
-        return mask
-
-    @property
-    def activated_index(self) -> ChannelIndex:
-        return prefix_index(self._num_active, self.num_channels)
 
 
 # the original MMRazor's spelling, which its configs use

@@ -2,8 +2,6 @@
 """A searchable number of channels: the first k of a layer are active."""
 from typing import Dict, List, Optional, Union
 
-import torch
-
 from mmrazor.registry import MODELS
 from mmrazor.utils import DumpChosen
 from mmrazor.utils.channels import check_choice_mode, choice_to_channels
@@ -11,13 +9,13 @@ from mmrazor.utils.channels import check_choice_mode, choice_to_channels
 from ..base_mutable import BaseMutable
 from ..choice_epoch import bump_choice_epoch
 from ..derive_methods import DerivedMethodMixin
-from ._index import ChannelIndex, prefix_index
+from ._index import PrefixChannels
 
 Choice = Union[int, float]
 
 
 @MODELS.register_module()
-class OneShotMutableChannel(DerivedMethodMixin, BaseMutable):
+class OneShotMutableChannel(PrefixChannels, DerivedMethodMixin, BaseMutable):
     """A channel width chosen from ``candidate_choices`` (one-shot NAS).
 
     It is a mutable a :class:`~mmrazor.models.NasMutator` searches, and a
@@ -96,22 +94,6 @@ class OneShotMutableChannel(DerivedMethodMixin, BaseMutable):
         self._num_active = self._to_number(choice)
         bump_choice_epoch()
 
-    @property
-    def activated_channels(self) -> int:
-        """Number of active channels."""
-        return self._num_active
-
-    @property
-    def current_mask(self) -> torch.Tensor:
-        """Bool mask: the first ``activated_channels`` channels."""
-        mask = torch.zeros(self.num_channels, dtype=torch.bool)
-        mask[:self._num_active] = True
-        return mask
-
-    @property
-    def activated_index(self) -> ChannelIndex:
-        """``None`` at full width, else ``slice(0, activated_channels)``."""
-        return prefix_index(self._num_active, self.num_channels)
 
     def fix_chosen(self, chosen: Choice) -> None:
         """Fix the width to ``chosen`` and drop the other choices."""

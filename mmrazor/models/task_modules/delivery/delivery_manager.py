@@ -26,16 +26,12 @@ class DistillDeliveryManager(ComponentGroup):
             :class:`DistillDelivery` is accepted too. Defaults to None.
     """
 
-    base = DistillDelivery
-    field = 'deliveries'
-    kind = 'delivery'
-    suffix = 'Delivery'
-
     def __init__(self,
                  deliveries: Optional[Dict[str, Union[Dict,
                                                       DistillDelivery]]] = None
                  ) -> None:
-        super().__init__(deliveries)
+        super().__init__(deliveries, DistillDelivery, 'deliveries',
+                         'delivery')
         self._override_data = False
         self.override_data = False
 

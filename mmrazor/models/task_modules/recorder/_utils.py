@@ -206,24 +206,20 @@ class ComponentGroup:
     leaves each, last first, even when one of them raises. Groups nest: each
     ``with`` keeps its own stack.
 
-    Subclasses set :attr:`base` (the members' class), :attr:`field` (the
-    argument that holds the configs), :attr:`kind` (a member's name in
-    messages) and :attr:`suffix` (see :func:`build_component`).
-
     Args:
-        cfgs (dict, optional): ``{name: cfg or built member}``. Defaults to
-            None.
+        cfgs (dict, optional): ``{name: cfg or built member}``.
+        base (type): The class every member is an instance of.
+        field (str): The argument that holds the configs, for messages.
+        kind (str): What a member is called in messages (``'recorder'``);
+            capitalised, the suffix the original MMRazor appended to
+            ``type`` (see :func:`build_component`).
     """
 
-    base: type = object
-    field = 'components'
-    kind = 'component'
-    suffix = ''
-
-    def __init__(self, cfgs: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(self, cfgs: Optional[Dict[str, Any]], base: type,
+                 field: str, kind: str) -> None:
+        self.kind = kind
         self._components: Dict[str, Any] = {
-            name: build_component(cfg, self.base, self.field, name,
-                                  self.suffix)
+            name: build_component(cfg, base, field, name, kind.capitalize())
             for name, cfg in (cfgs or {}).items()
         }
 

@@ -31,16 +31,11 @@ class RecorderManager(ComponentGroup):
         torch.Size([1, 3])
     """
 
-    base = BaseRecorder
-    field = 'recorders'
-    kind = 'recorder'
-    suffix = 'Recorder'
-
     def __init__(self,
                  recorders: Optional[Dict[str, Union[Dict,
                                                      BaseRecorder]]] = None
                  ) -> None:
-        super().__init__(recorders)
+        super().__init__(recorders, BaseRecorder, 'recorders', 'recorder')
 
     @property
     def recorders(self) -> Dict[str, BaseRecorder]:

@@ -106,10 +106,9 @@ class _Log:
 
 
 class _Group(ComponentGroup):
-    base = _Log
 
     def __init__(self, members):
-        super().__init__({m.name: m for m in members})
+        super().__init__({m.name: m for m in members}, _Log, 'logs', 'log')
 
 
 def test_component_group_order_rollback_and_nesting():

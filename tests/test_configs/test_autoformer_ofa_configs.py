@@ -15,7 +15,6 @@ import os
 import os.path as osp
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -48,16 +47,12 @@ TINY_SUBNET = {
 
 
 @pytest.fixture(autouse=True)
-def one_thread_plain_text(monkeypatch):
+def one_thread_plain_text(one_thread, monkeypatch):
     """One torch thread (small forwards on a shared CPU), and plain config
     dumps (the runner's yapf-formatted ones take seconds; nothing reads
     them)."""
     monkeypatch.setattr(Config, 'pretty_text',
                         property(lambda self: repr(self.to_dict())))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def tiny_autoformer(cfg: Config) -> None:

@@ -9,7 +9,6 @@ import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.utils import mkdir_or_exist
 from torch import Tensor
 
@@ -17,6 +16,7 @@ from mmrazor.models.distillers._mappings import RECORDER_SHORT_TYPES
 from mmrazor.models.task_modules import RecorderManager
 from mmrazor.registry import HOOKS
 from mmrazor.utils.atomic_file import atomic_open
+from mmrazor.utils.model_wrappers import unwrap_model
 
 #: Channel reductions: mmengine's draw_featmap's and 'pixel_wise_max'.
 REDUCTIONS = ('pixel_wise_max', 'squeeze_mean', 'select_max', None)
@@ -146,8 +146,7 @@ class RazorVisualizationHook(Hook):
 
     @master_only
     def before_run(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         self.recorder_manager.initialize(model)
 
     @master_only
@@ -176,8 +175,7 @@ class RazorVisualizationHook(Hook):
             return None
         image = inputs.detach().cpu().permute(1, 2, 0).numpy()
         image = np.clip(image, 0, 255).astype(np.uint8)
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         preprocessor = getattr(model, 'data_preprocessor', None)
         if image.shape[2] == 3 and getattr(preprocessor,
                                            '_channel_conversion', False):

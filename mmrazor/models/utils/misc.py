@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 from mmengine.logging import MMLogger
 
-from mmrazor.models.mutables import make_divisible  # noqa: F401
+from mmrazor.utils.channels import make_divisible  # noqa: F401
 
 # modules whose classes ``str2class`` may import (it names qconfig types)
 STR2CLASS_SOURCES = ('torch.', 'torchao.', 'mmrazor.')

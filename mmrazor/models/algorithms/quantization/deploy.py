@@ -52,6 +52,27 @@ def compare_outputs(reference: torch.Tensor,
         max_abs_diff=float((reference - output).abs().max()))
 
 
+def graph_tensor_bytes(graph: GraphModule) -> int:
+    """Bytes of the tensors a graph reads (its ``get_attr`` nodes).
+
+    For a converted graph: the int8 weights, the fp32 biases and the
+    scales and zero points; float weights it still holds but no longer
+    reads are not counted. The size of the deployed model.
+    """
+    seen = set()
+    total = 0
+    for node in graph.graph.nodes:
+        if node.op != 'get_attr' or node.target in seen:
+            continue
+        seen.add(node.target)
+        value = graph
+        for part in node.target.split('.'):
+            value = getattr(value, part)
+        if isinstance(value, torch.Tensor):
+            total += value.numel() * value.element_size()
+    return total
+
+
 @torch.no_grad()
 def lower_to_x86(converted: GraphModule,
                  example_inputs: Tuple[torch.Tensor, ...]) -> GraphModule:

@@ -116,8 +116,11 @@ def test_alias_is_mmengine_wrapper():
 
 @pytest.mark.skipif(not dist.is_available(), reason='no torch.distributed')
 def test_calibrate_and_qat_step_on_two_processes(tmp_path):
-    mp.spawn(_worker, args=(2, free_port(), str(tmp_path)), nprocs=2,
-             join=True)
+    # fork: the workers reuse this process's imports (spawning costs two
+    # fresh interpreters importing torch, mmcls and torchao: 10 s of CPU);
+    # each runs torch on one thread, as DataLoader workers do after a fork
+    mp.start_processes(_worker, args=(2, free_port(), str(tmp_path)),
+                       nprocs=2, join=True, start_method='fork')
     ranks = []
     for rank in (0, 1):
         with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:

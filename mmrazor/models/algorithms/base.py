@@ -46,6 +46,13 @@ def build_component(cfg: Union[Dict, nn.Module], expected: Type,
     return cfg
 
 
+def disable_inplace(model: nn.Module) -> None:
+    """Set ``inplace=False`` on every module of ``model`` that has a bool
+    ``inplace`` attribute (``nn.ReLU(inplace=True)``...)."""
+    for module in model.modules():
+        if isinstance(getattr(module, 'inplace', None), bool):
+            module.inplace = False
+
 class BaseAlgorithm(BaseModel):
     """Wraps a model (the ``architecture``) and changes how it trains.
 
@@ -69,6 +76,12 @@ class BaseAlgorithm(BaseModel):
             ``data_preprocessor``) builds the architecture's preprocessor
             class with those arguments.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
+        module_inplace (bool): Keep the ``inplace=True`` of the
+            architecture's activations. Defaults to False: as in the
+            original MMRazor, every module with a bool ``inplace`` attribute
+            is set to ``inplace=False``, so that a recorder on a module
+            followed by ``ReLU(inplace=True)`` records that module's output,
+            not the activation's.
     """
 
     #: What :meth:`parse_losses` does with a NaN or infinite loss:
@@ -79,9 +92,13 @@ class BaseAlgorithm(BaseModel):
     def __init__(self,
                  architecture: Union[BaseModel, Dict],
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
-                 init_cfg: Optional[Dict] = None) -> None:
+                 init_cfg: Optional[Dict] = None,
+                 module_inplace: bool = False) -> None:
         architecture = build_component(architecture, BaseModel,
                                        'architecture', type(self).__name__)
+        self.module_inplace = module_inplace
+        if not module_inplace:
+            disable_inplace(architecture)
         if data_preprocessor is None:
             data_preprocessor = architecture.data_preprocessor
         elif isinstance(data_preprocessor, dict) and \

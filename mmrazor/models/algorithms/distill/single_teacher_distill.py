@@ -15,7 +15,7 @@ from mmrazor.registry import MODELS, in_mmrazor_scope
 from mmrazor.utils._mmengine_compat import mark_initialized
 
 from ...distillers import ConfigurableDistiller
-from ..base import BaseAlgorithm, LossResults, build_component
+from ..base import BaseAlgorithm, LossResults, build_component, disable_inplace
 from ._model_cfg import resolve_model_cfg
 
 
@@ -129,6 +129,9 @@ class SingleTeacherDistill(BaseAlgorithm):
             (see :class:`~mmrazor.models.algorithms.BaseAlgorithm`).
             Defaults to None.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
+        module_inplace (bool): Keep ``inplace=True`` activations in the
+            student and the teacher. Defaults to False (see
+            :class:`~mmrazor.models.algorithms.BaseAlgorithm`).
     """
 
     def __init__(self,
@@ -143,10 +146,12 @@ class SingleTeacherDistill(BaseAlgorithm):
                  demo_input_shape: Optional[Sequence[int]] = (1, 3, 224,
                                                               224),
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
-                 init_cfg: Optional[Dict] = None) -> None:
+                 init_cfg: Optional[Dict] = None,
+                 module_inplace: bool = False) -> None:
         name = type(self).__name__
         architecture = build_model(architecture, 'architecture', name)
-        super().__init__(architecture, data_preprocessor, init_cfg)
+        super().__init__(architecture, data_preprocessor, init_cfg,
+                         module_inplace=module_inplace)
         if teacher_ckpt is not None and isinstance(teacher, dict) and \
                 teacher.get('pretrained') is True:
             print_log(f'{name}: teacher_ckpt={teacher_ckpt!r} is loaded '
@@ -154,6 +159,8 @@ class SingleTeacherDistill(BaseAlgorithm):
                       logger='current')
             teacher = {**teacher, 'pretrained': False}
         self.teacher = build_model(teacher, 'teacher', name)
+        if not self.module_inplace:
+            disable_inplace(self.teacher)
         if teacher_ckpt is not None:
             load_weights(self.teacher, teacher_ckpt, 'teacher', name)
         self.teacher_trainable = teacher_trainable

@@ -204,3 +204,21 @@ def test_frozen_teacher_stays_in_eval_mode_and_records_are_freed():
                     algo.distiller.teacher_recorders):
         for name in ('fc', ):
             assert not manager.get_recorder(name).data_buffer
+
+
+def test_activations_not_inplace_so_records_are_pre_activation():
+    """As the original MMRazor: a recorder on a BN followed by
+    ``ReLU(inplace=True)`` records the BN's output, not the ReLU's."""
+    distiller = copy.deepcopy(KD)
+    distiller['student_recorders']['bn'] = dict(
+        type='ModuleOutputs', source='backbone.layer1.0.bn1')
+    algo = kd(distiller=distiller)
+    relus = [m for m in algo.modules() if isinstance(m, torch.nn.ReLU)]
+    assert relus and not any(m.inplace for m in relus)
+    with algo.distiller.student_recorders:
+        algo.student(batch()['inputs'], mode='tensor')
+    record = algo.distiller.student_recorders.get_record_data('bn')
+    assert (record < 0).any()
+    kept = kd(distiller=copy.deepcopy(KD), module_inplace=True)
+    assert any(m.inplace for m in kept.modules()
+               if isinstance(m, torch.nn.ReLU))

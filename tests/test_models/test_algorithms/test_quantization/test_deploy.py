@@ -18,14 +18,17 @@ from mmrazor.models.algorithms.quantization.sensitivity import (  # noqa
     format_sensitivity,
     layer_sensitivity,
     most_sensitive,
+    sqnr,
 )
 from mmrazor.registry import MODELS  # noqa: E402
 from mmrazor.testing.quantization import tiny_quant_cfg  # noqa: E402
 
 
-def calibrated(quantizer, seed=0):
+def calibrated(quantizer, seed=0, keep_float=()):
     torch.manual_seed(seed)
-    model = MODELS.build(tiny_quant_cfg(quantizer))
+    cfg = tiny_quant_cfg(quantizer)
+    cfg['quantizer']['keep_float'] = list(keep_float)
+    model = MODELS.build(cfg)
     model.eval()
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -138,6 +141,23 @@ def test_sensitivity_table(openvino):
         for s, m in zip(states, model.quant_modules()))
     assert all(m.fake_quant_enabled.item() == 1
                for m in model.quant_modules())
+
+
+def test_keeping_the_most_sensitive_layers_in_float_helps(openvino):
+    """The ranking is useful: the 3 layers it names first, kept in float
+    (same weights, same calibration), bring the logits closer to fp32."""
+    x = torch.randn(16, 3, 32, 32, generator=torch.Generator().manual_seed(5))
+    rows = layer_sensitivity(copy.deepcopy(openvino), [x[:8]])
+    names = most_sensitive(rows, 3)
+    mixed = calibrated('OpenVINOQuantizer', keep_float=names)
+    status = {r['module']: r['status'] for r in mixed.quantizer.report}
+    assert [status[n] for n in names] == ['float (keep_float)'] * 3
+    with torch.no_grad():
+        ref = openvino.architecture(x, mode='tensor')
+        assert torch.equal(ref, mixed.architecture(x, mode='tensor'))
+        all_int8, partly = sqnr(ref, openvino(x)), sqnr(ref, mixed(x))
+    # 43.3 -> 44.5 dB here
+    assert partly > all_int8 + 0.5, (partly, all_int8)
 
 
 @pytest.mark.slow  # the one torch.compile test: 30-60 s on 2 cores

@@ -1,37 +1,41 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-"""PT2E int8 vs fp32 on this CPU, SQNR, and the PTQ pipeline's overhead.
+"""PT2E int8 vs fp32 on this CPU, agreement of the exports, PTQ overhead.
 
 Run from the repository root::
 
-    OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/quant_speed.py \\
-        --models resnet18 mbv2 --batch-sizes 1 8 --threads 2 \\
-        --json work_dirs/quant_speed.json --plot docs/en/_static/quant.png
+    OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. \\
+        python benchmarks/quant_int8_vs_fp32.py \\
+        --json work_dirs/quant_int8_vs_fp32.json \\
+        --plot docs/en/_static/quant_int8_vs_fp32.png
 
-What it does, per model (an mmcls ImageClassifier of the ImageNet configs,
-random weights, 224x224):
+What it does, per model (``--models``: ResNet-18 and MobileNetV2, mmcls
+ImageNet classifiers, random weights, 224x224; see ``_quant_models.py``):
 
-1. Gives the batch norms realistic statistics: 8 batches of random images
-   in train mode (cumulative averages), then eval mode.
+1. Gives the batch norms realistic statistics: 8 batches of the data
+   (``--data``: standard normal pixels or crops of two photographs) in
+   train mode (cumulative averages), then eval mode.
 2. PTQ with ``TorchNativeQuantizer`` (x86: symmetric int8 weights per
    channel, uint8 activations) through ``MMArchitectureQuant`` (export,
    prepare, ``--calib-batches`` calibration batches, convert), and the same
    steps written directly against torchao (``torch.export`` +
    ``prepare_qat_pt2e`` with ``X86InductorQuantizer`` and the same specs);
-   the two run alternately (AB, BA) and the ratio of the medians of their
-   wall times is the overhead of the mmrazor pipeline (target <= 1.05).
-3. SQNR (dB) of the logits against fp32 on 4 held-out batches: the
-   fake-quantized graph, the converted one, the lowered one
-   (``lower_pt2e_quantized_to_x86``) and, with ``--compile``, the compiled
-   one (``torch.compile``, Inductor freezing).
-4. Latency per batch size, all models interleaved in one process with the
-   rotation of :func:`benchmarks._common.time_rounds`: fp32 eager, an A/A
-   control (a deep copy of fp32 eager), int8 lowered and, with
-   ``--compile``, int8 compiled and fp32 compiled. Ratios are
-   fp32 eager / X of the medians (a speed-up when > 1) with bootstrap
-   intervals; the A/A ratio shows the noise floor of the run.
+   the two run alternately (AB, BA, ...) and the ratio of the medians of
+   their wall times is the overhead of the mmrazor pipeline (target <=
+   1.05).
+3. Latency per batch size (``--batch-sizes``), in one process, interleaved
+   with the rotation of :func:`benchmarks._common.time_rounds`: fp32 eager,
+   an A/A control (a deep copy of fp32 eager), int8 lowered
+   (``lower_pt2e_quantized_to_x86``), int8 compiled and fp32 compiled
+   (``torch.compile``, Inductor freezing; ``--no-compile`` skips both).
+   Ratios are fp32 eager / X of the medians (a speed-up when > 1) with
+   bootstrap intervals; the A/A ratio shows the noise floor of the run.
+4. SQNR (dB) of the logits against fp32 on 4 held-out batches of 8: the
+   fake-quantized graph, the converted one, the lowered and the compiled
+   ones; and the agreement (SQNR, top-1) of each export with the
+   fake-quantized graph it comes from.
 
-The full command above took about 12 minutes on 2 cores (with a warm
-Inductor cache); without ``--compile`` it is shorter.
+The SQNR study (observers, calibration size, data, mixed precision) is
+``quant_sqnr.py``.
 """
 import argparse
 import copy
@@ -54,13 +58,15 @@ from _common import (
     time_rounds,
     write_json,
 )
-
-MODELS = {
-    'resnet18': 'mmcls::resnet/resnet18_8xb32_in1k.py',
-    'resnet50': 'mmcls::resnet/resnet50_8xb32_in1k.py',
-    'mbv2': 'mmcls::mobilenet_v2/mobilenet-v2_8xb32_in1k.py',
-}
-SIZE = 224
+from _quant_models import (
+    DATA,
+    MODELS,
+    SIZE,
+    batches,
+    build_float,
+    mmrazor_ptq,
+    qconfig,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -72,69 +78,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--repeats', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--calib-batches', type=int, default=8)
-    parser.add_argument('--pipeline-rounds', type=int, default=2,
+    parser.add_argument('--data', choices=sorted(DATA), default='noise',
+                        help='images of the BN statistics, calibration '
+                        'and SQNR')
+    parser.add_argument('--pipeline-rounds', type=int, default=4,
                         help='alternating runs of each PTQ pipeline')
-    parser.add_argument('--compile', action='store_true',
-                        help='also time torch.compile int8 and fp32')
+    parser.add_argument('--no-compile', dest='compile',
+                        action='store_false',
+                        help='skip torch.compile (int8 and fp32)')
     parser.add_argument('--plot', help='bar chart of the speed-ups (png)')
     add_run_args(parser, 'seed of weights and data', bootstrap=True)
     add_output_args(parser)
     return parser.parse_args(argv)
 
 
-def qconfig() -> Dict:
-    """x86's scheme in the config language (uint8 affine activations)."""
-    from mmrazor.testing.quantization import qconfig as make
-    return make(a_symmetric=False)
-
-
-def build_float(name: str) -> torch.nn.Module:
-    """The classifier with realistic BN statistics, eval mode."""
-    from mmengine.hub import get_config
-    from mmengine.registry import DefaultScope
-
-    from mmrazor.registry import MODELS as REGISTRY
-    cfg = get_config(MODELS[name]).model
-    if cfg.backbone.type == 'ResNet':
-        cfg.backbone.zero_init_residual = False
-    with DefaultScope.overwrite_default_scope('mmcls'):
-        model = REGISTRY.build(cfg)
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.momentum = None  # cumulative average
-    model.train()
-    with torch.no_grad():
-        for _ in range(8):
-            model(torch.randn(8, 3, SIZE, SIZE), mode='tensor')
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            # back to a constant (a cumulative average divides by the
-            # batch count, which torch.export cannot trace)
-            m.momentum = 0.1
-    return model.eval()
-
-
-def mmrazor_ptq(arch, batches) -> Any:
+def mmrazor_pipeline(arch, calib) -> Any:
     """Export, prepare, calibrate, convert through MMArchitectureQuant."""
-    from mmrazor.registry import MODELS as REGISTRY
-    model = REGISTRY.build(
-        dict(
-            type='mmrazor.MMArchitectureQuant',
-            architecture=copy.deepcopy(arch),
-            quantizer=dict(
-                type='mmrazor.TorchNativeQuantizer',
-                global_qconfig=qconfig()),
-            input_shapes=(1, 3, SIZE, SIZE)))
-    model.eval()
-    with torch.no_grad():
-        for x in batches:
-            model(x)
-    for m in model.quant_modules():
-        m.disable_observer()
+    model = mmrazor_ptq(arch, calib)
     return model, model.get_deploy_model()
 
 
-def direct_ptq(arch, batches) -> Any:
+def direct_ptq(arch, calib) -> Any:
     """The same steps written against torch.export and torchao."""
     from torchao.quantization.pt2e import move_exported_model_to_eval
     from torchao.quantization.pt2e.quantize_pt2e import (
@@ -157,14 +121,14 @@ def direct_ptq(arch, batches) -> Any:
     path = Logits(copy.deepcopy(arch)).train()
     batch = torch.export.Dim('batch', min=1, max=1 << 16)
     graph = torch.export.export(
-        path, (batches[0], ), dynamic_shapes=({0: batch}, ),
+        path, (calib[0], ), dynamic_shapes=({0: batch}, ),
         strict=True).module()
     quantizer = x86_inductor_quantizer.X86InductorQuantizer().set_global(
         QConfigHandler(qconfig()).quantization_config())
     prepared = move_exported_model_to_eval(prepare_qat_pt2e(graph,
                                                             quantizer))
     with torch.no_grad():
-        for x in batches:
+        for x in calib:
             prepared(x)
     for m in prepared.modules():
         if hasattr(m, 'disable_observer'):
@@ -172,7 +136,7 @@ def direct_ptq(arch, batches) -> Any:
     return prepared, convert_pt2e(copy.deepcopy(prepared))
 
 
-def pipeline_overhead(arch, batches, rounds) -> Dict[str, Any]:
+def pipeline_overhead(arch, calib, rounds) -> Dict[str, Any]:
     times = dict(mmrazor=[], torchao=[])
     result = None
     for i in range(rounds):
@@ -180,8 +144,8 @@ def pipeline_overhead(arch, batches, rounds) -> Dict[str, Any]:
                                                              'mmrazor']
         for name in order:
             start = time.perf_counter()
-            out = (mmrazor_ptq if name == 'mmrazor' else direct_ptq)(arch,
-                                                                     batches)
+            run = mmrazor_pipeline if name == 'mmrazor' else direct_ptq
+            out = run(arch, calib)
             times[name].append(time.perf_counter() - start)
             if name == 'mmrazor':
                 result = out
@@ -194,24 +158,26 @@ def pipeline_overhead(arch, batches, rounds) -> Dict[str, Any]:
         within_target=ratio <= 1.05), result
 
 
-def sqnr_row(arch, quant, converted, lowered, compiled,
-             held_out) -> Dict[str, float]:
+def sqnr_row(arch, quant, exports: Dict[str, Any],
+             held_out) -> Dict[str, Any]:
+    """SQNR of every model's logits against fp32, and of every export
+    against the fake-quantized graph (with top-1 agreement)."""
+    from mmrazor.models.algorithms.quantization.deploy import compare_outputs
     from mmrazor.models.algorithms.quantization.sensitivity import sqnr
     with torch.no_grad():
         ref = torch.cat([arch(x, mode='tensor') for x in held_out])
-        row = dict(
-            fake_quant=sqnr(ref, torch.cat([quant(x) for x in held_out])),
-            converted=sqnr(ref, torch.cat([converted(x)
-                                           for x in held_out])))
-        if lowered is not None:
-            row['lowered'] = sqnr(ref, torch.cat([lowered(x)
-                                                  for x in held_out]))
-        if compiled is not None:
-            row['compiled'] = sqnr(ref, torch.cat([compiled(x)
-                                                   for x in held_out]))
-        top1 = (ref.argmax(1) == torch.cat([converted(x) for x in held_out
-                                            ]).argmax(1)).float().mean()
-        row['top1_agreement_converted'] = float(top1)
+        fake = torch.cat([quant(x) for x in held_out])
+        outs = {k: torch.cat([m(x) for x in held_out])
+                for k, m in exports.items()}
+    row: Dict[str, Any] = dict(vs_fp32=dict(fake_quant=sqnr(ref, fake)))
+    row['vs_fp32'].update({k: sqnr(ref, v) for k, v in outs.items()})
+    row['top1_agreement_fp32'] = float(
+        (ref.argmax(1) == fake.argmax(1)).float().mean())
+    row['vs_fake_quant'] = {
+        k: {n: round(x, 4) for n, x in compare_outputs(fake, v).items()
+            if n != 'max_abs_diff'}
+        for k, v in outs.items()
+    }
     return row
 
 
@@ -284,12 +250,11 @@ def main(argv=None) -> Dict[str, Any]:
     print(machine_line(meta), f'load {meta["load_avg"]}', flush=True)
     report: Dict[str, Any] = dict(meta=meta, args=vars(args), models={})
     for name in args.models:
-        arch = build_float(name)
-        batches = [torch.randn(8, 3, SIZE, SIZE)
-                   for _ in range(args.calib_batches)]
-        held_out = [torch.randn(8, 3, SIZE, SIZE) for _ in range(4)]
+        arch = build_float(name, args.data, seed=args.seed)
+        calib = batches(args.data, args.calib_batches, 8, args.seed + 1)
+        held_out = batches(args.data, 4, 8, args.seed + 2)
         overhead, (quant, converted) = pipeline_overhead(
-            arch, batches, args.pipeline_rounds)
+            arch, calib, args.pipeline_rounds)
         print(f'{name}: PTQ pipeline mmrazor/torchao wall time '
               f'{overhead["ratio_median"]:.3f} '
               f'(min {overhead["ratio_min"]:.3f}; target <= 1.05); '
@@ -302,16 +267,37 @@ def main(argv=None) -> Dict[str, Any]:
             print_batch(name, bs, row)
             if bs == 8:
                 at8 = models
-        entry['sqnr'] = sqnr_row(arch, quant.qmodel, converted,
-                                 at8.get('int8_lowered'),
-                                 at8.get('int8_compiled'), held_out)
-        print(f'{name}: SQNR vs fp32 (dB) {entry["sqnr"]}', flush=True)
+        exports = dict(converted=converted)
+        exports.update({k: at8[k] for k in ('int8_lowered', 'int8_compiled')
+                        if k in at8})
+        entry['sqnr'] = sqnr_row(arch, quant.qmodel, exports, held_out)
+        print(f'{name}: SQNR vs fp32 (dB) {entry["sqnr"]["vs_fp32"]}; '
+              f'top-1 agreement with fp32 '
+              f'{entry["sqnr"]["top1_agreement_fp32"]:.2f}; exports vs '
+              f'fake-quant {entry["sqnr"]["vs_fake_quant"]}', flush=True)
         report['models'][name] = entry
+    print(summary_table(report))
     if args.json:
         write_json(args.json, report, announce=True)
     if args.plot:
         plot(report, args.plot)
     return report
+
+
+def summary_table(report: Dict[str, Any]) -> str:
+    """Markdown table: fp32 eager median and fp32 eager / X ratios."""
+    cols = ['fp32_copy', 'int8_lowered', 'int8_compiled', 'fp32_compiled']
+    lines = ['| model | batch | fp32 eager | ' + ' | '.join(
+        'A/A (fp32 copy)' if c == 'fp32_copy' else c.replace('_', ' ')
+        for c in cols) + ' |', '|---|---:|---:|' + '---:|' * len(cols)]
+    for name, entry in report['models'].items():
+        for bs, row in entry['batch'].items():
+            cells = [f'{row["speedup"][c]["ratio_median"]:.2f}x'
+                     if c in row['speedup'] else '-' for c in cols]
+            lines.append(f'| {name} | {bs} | '
+                         f'{row["stats"]["fp32"]["median_ms"]:.1f} ms | ' +
+                         ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
 
 
 def plot(report: Dict[str, Any], path: str) -> None:

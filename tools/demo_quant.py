@@ -39,6 +39,7 @@ from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from ptq import sensitivity  # noqa: E402
 
+from mmrazor.third_party_warnings import quiet_third_party_logs  # noqa: E402
 from mmrazor.utils import register_all_modules  # noqa: E402
 from mmrazor.utils.atomic_file import atomic_dump_json  # noqa: E402
 
@@ -271,6 +272,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     cfg = quant_cfg('ptq', osp.join(run_dir, 'ptq'), args)
     cfg.model.float_checkpoint = float_ckpt
     ptq = Runner.from_cfg(cfg)
+    quiet_third_party_logs(ptq.logger)
     accuracy['PTQ'] = float(ptq.test()['accuracy/top1'])
     print(f'  PTQ: val top-1 {accuracy["PTQ"]:.2f}% (fake-quantized)',
           flush=True)
@@ -281,6 +283,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     cfg = quant_cfg('qat', osp.join(run_dir, 'qat'), args)
     cfg.load_from = osp.join(run_dir, 'ptq', 'model_ptq.pth')
     qat = Runner.from_cfg(cfg)
+    quiet_third_party_logs(qat.logger)
     qat.register_hook(QATProgressHook())
     qat.train()
     accuracy['QAT'] = float(

@@ -84,6 +84,15 @@ class SubnetScorer:
         loader = self._calibrate_dataloader
         if loader is None:
             loader = train_dataloader_of(self.runner)
+        if loader is None:
+            # A search run as test_cfg (tools/test.py) has no training
+            # data: recalibrate on the evaluation batches, and say so.
+            print_log(
+                'SubnetScorer: the runner has no train_dataloader, so BN '
+                'statistics are recalibrated on the evaluation dataloader; '
+                'set calibrate_dataloader to use training images',
+                logger='current', level=logging.WARNING)
+            loader = self.dataloader
         if isinstance(loader, dict):
             # Persistent workers would carry their random state from one
             # subnet to the next: each evaluation gets fresh workers.

@@ -56,6 +56,8 @@ def _mutable_cfgs():
                    stride=1)))
     return {
         'OneShotMutableOP': op,
+        'OneShotProbMutableOP': dict(op, type='OneShotProbMutableOP',
+                                     choice_probs=[0.25, 0.75]),
         'OneShotMutableValue': dict(type='OneShotMutableValue',
                                     value_list=[1, 2, 3]),
         'MutableValue': dict(type='MutableValue', value_list=[1, 2, 3]),

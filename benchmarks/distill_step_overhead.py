@@ -275,7 +275,7 @@ class PlainStep:
         losses = {'student.loss': F.cross_entropy(s_logits, labels)}
         for name, loss, s_feat, t_feat in zip(FEATURE_LAYERS, self.at_losses,
                                               s_feats, t_feats):
-            losses[f'loss_at_{name}'] = loss(s_feat, t_feat)
+            losses[f'distill.loss_at_{name}'] = loss(s_feat, t_feat)
         total = sum(losses.values())
         total.backward()
         self.optimizer.step()

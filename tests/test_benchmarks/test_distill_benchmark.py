@@ -20,7 +20,7 @@ def test_distill_benchmark_tiny(load_script, tmp_path, capsys):
     # Same weights, same batch: same losses and the same SGD update.
     assert report['parity']['parity_ok']
     assert set(report['parity']['losses']) == {
-        'student.loss', 'loss_at_layer3', 'loss_at_layer4'
+        'student.loss', 'distill.loss_at_layer3', 'distill.loss_at_layer4'
     }
     ratio = report['ratio']
     for key in ('ratio_median', 'ratio_min', 'ratio_paired_median',

@@ -11,16 +11,18 @@ true scores, and a predictor-assisted search against the plain search.
    Kendall tau (and Spearman rho, RMSE) of its predictions on the rest;
 3. run the evolution search twice with the same settings and seed: plain
    (every candidate evaluated) and with ``predictor_cfg`` (``--handler``
-   fitted on ``--train-samples`` evaluated subnets, the
-   ``--verify-top-k`` best predicted evaluated at the end), and report the
-   best true score of each and how many subnets each evaluated (and after
-   how many evaluations the plain search first reached its best).
+   fitted on ``--train-samples`` evaluated subnets, refitted each
+   generation on its ``--verify-per-epoch`` best predicted subnets,
+   evaluated; the ``--verify-top-k`` best predicted evaluated at the end),
+   and report the best true score of each, how many subnets each
+   evaluated, after how many evaluations the plain search first reached
+   its best, and its best after as many evaluations as the predictor's.
 
 Usage::
 
     python benchmarks/search_predictor.py [--json PATH]
 
-About 10 minutes on 2 shared CPU cores (mostly the supernet's 40 epochs).
+About 10 minutes on 2 shared CPU cores (the supernet's 40 epochs take 2-3).
 """
 import argparse
 import os
@@ -72,16 +74,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='MFLOPs at 32x32')
     parser.add_argument('--pool', type=int, default=100,
                         help='random subnets evaluated for the correlation')
-    parser.add_argument('--train-samples', type=int, default=50)
+    parser.add_argument('--train-samples', type=int, default=20)
     parser.add_argument('--splits', type=int, default=5)
     parser.add_argument('--cart-trees', type=int, default=1000,
                         help='trees of CartsHandler (its default: 1000)')
-    parser.add_argument('--handler', default='CartsHandler',
+    parser.add_argument('--handler', default='GaussProcessHandler',
                         choices=sorted(HANDLERS),
                         help='the handler of the predictor-assisted search')
-    parser.add_argument('--verify-top-k', type=int, default=10,
+    parser.add_argument('--verify-top-k', type=int, default=5,
                         help='best predicted subnets evaluated at the end')
-    parser.add_argument('--verify-per-epoch', type=int, default=0,
+    parser.add_argument('--verify-per-epoch', type=int, default=4,
                         help='best predicted subnets of each generation '
                         'evaluated, the predictor refitted on them')
     parser.add_argument('--generations', type=int, default=10)
@@ -194,6 +196,12 @@ def evaluations_to_reach(records: List[Dict], score: float) -> int:
     return -1
 
 
+def best_after(records: List[Dict], evaluations: int) -> float:
+    """The best score among the first ``evaluations`` evaluations."""
+    evaluated = [r['score'] for r in records if not r.get('predicted')]
+    return max(evaluated[:evaluations])
+
+
 def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     args = parse_args(argv)
     register_all_modules(False)
@@ -256,12 +264,17 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
             seconds=run['seconds'])
     searches['plain']['evaluations_to_best'] = evaluations_to_reach(
         plain['records'], searches['plain']['best_score'])
+    budget = searches['predictor']['evaluated']
+    searches['plain']['best_at_predictor_budget'] = best_after(
+        plain['records'], budget)
     for name, s in searches.items():
         print(f'  {name:9s} best {s["best_score"]:.2f}% at '
               f'{s["best_flops_m"]:.3f} MFLOPs; {s["evaluated"]} subnets '
               f'evaluated, {s["predicted"]} predicted; {s["seconds"]:.0f} s')
     print(f'  the plain search first reached its best after '
-          f'{searches["plain"]["evaluations_to_best"]} evaluations')
+          f'{searches["plain"]["evaluations_to_best"]} evaluations; after '
+          f'{budget} it had '
+          f'{searches["plain"]["best_at_predictor_budget"]:.2f}%')
 
     report = dict(
         space='per layer' if args.per_layer else 'per block',

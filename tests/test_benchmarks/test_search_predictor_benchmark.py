@@ -30,7 +30,8 @@ def test_search_predictor_benchmark_tiny(load_script, tmp_path, capsys,
         '--work-dir', str(tmp_path), '--supernet', ckpt,
         '--per-layer', '--pool', '8', '--train-samples', '4', '--splits',
         '1', '--generations', '1', '--population', '3', '--top-k', '2',
-        '--verify-top-k', '1', '--calibrate', '16', '--cart-trees', '20',
+        '--verify-top-k', '1', '--verify-per-epoch', '0', '--calibrate',
+        '16', '--cart-trees', '20',
         '--json', str(out)
     ])
     assert report['space'] == 'per layer'
@@ -48,6 +49,7 @@ def test_search_predictor_benchmark_tiny(load_script, tmp_path, capsys,
     # 4 evaluated to fit, 1 verified
     assert predicted['evaluated'] == 5 and predicted['predicted'] > 0
     assert 1 <= plain['evaluations_to_best'] <= plain['evaluated']
+    assert plain['best_at_predictor_budget'] <= plain['best_score']
     assert json.loads(out.read_text())['searches']['plain'][
         'evaluated'] == plain['evaluated']
     assert 'Kendall tau' in capsys.readouterr().out

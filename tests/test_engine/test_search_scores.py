@@ -52,5 +52,5 @@ def test_greedy_refuses_identical_predictions(tmp_path):
     cfg = greedy_cfg(str(tmp_path))
     cfg.train_cfg.calibrate_sample_num = 0
     with pytest.raises(ValueError,
-                       match='AutoSlimGreedySearchLoop: all 2 subnets'):
+                       match='AutoSlimGreedySearchLoop: all [0-9]+ subnets'):
         run(cfg, 0.)

@@ -7,6 +7,7 @@ import os.path as osp
 import pkgutil
 
 import pytest
+from mmengine.registry import DefaultScope
 
 import mmrazor
 
@@ -14,6 +15,15 @@ PACKAGE_DIR = osp.dirname(mmrazor.__file__)
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 pytestmark = pytest.mark.usefixtures('one_thread')
+
+
+@pytest.fixture
+def no_default_scope():
+    """Run the examples as a user's script would: with no default scope
+    (a test before may have left one; the autouse fixture of conftest.py
+    restores the saved ones afterwards)."""
+    DefaultScope._instance_dict.clear()
+    yield
 
 
 def _modules_with_examples() -> list:
@@ -38,7 +48,7 @@ def test_examples_are_found():
 
 
 @pytest.mark.parametrize('name', MODULES)
-def test_docstring_examples(name):
+def test_docstring_examples(name, no_default_scope):
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=FLAGS, verbose=False)

@@ -26,7 +26,8 @@ ImageNet classifiers, random weights, 224x224; see ``_quant_models.py``):
    with the rotation of :func:`benchmarks._common.time_rounds`: fp32 eager,
    an A/A control (a deep copy of fp32 eager), int8 lowered
    (``lower_pt2e_quantized_to_x86``), int8 compiled and fp32 compiled
-   (``torch.compile``, Inductor freezing; ``--no-compile`` skips both).
+   (``torch.compile``, Inductor freezing; ``--no-compile`` skips both)
+   and, with ``--openvino``, the QDQ ONNX run by OpenVINO's CPU plugin.
    Ratios are fp32 eager / X of the medians (a speed-up when > 1) with
    bootstrap intervals; the A/A ratio shows the noise floor of the run.
 4. SQNR (dB) of the logits against fp32 on 4 held-out batches of 8: the
@@ -83,6 +84,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'and SQNR')
     parser.add_argument('--pipeline-rounds', type=int, default=4,
                         help='alternating runs of each PTQ pipeline')
+    parser.add_argument('--openvino', action='store_true',
+                        help='also the QDQ ONNX in OpenVINO (the openvino '
+                        'extra): latency (one compiled model, any batch) '
+                        'and SQNR')
     parser.add_argument('--no-compile', dest='compile',
                         action='store_false',
                         help='skip torch.compile (int8 and fp32)')
@@ -192,7 +197,28 @@ class Logits(torch.nn.Module):
         return self.model(x, mode='tensor')
 
 
-def time_batch(arch, converted, bs: int, args) -> Dict[str, Any]:
+def openvino_runner(converted, x: torch.Tensor, threads: int) -> Any:
+    """The converted graph as QDQ ONNX, compiled by OpenVINO for the CPU
+    (``threads`` inference threads); a callable on tensors."""
+    import tempfile
+
+    import openvino as ov
+
+    from mmrazor.models.algorithms.quantization import deploy
+    with tempfile.TemporaryDirectory() as tmp:
+        path = deploy.export_qdq_onnx(converted, (x, ), f'{tmp}/m.onnx')
+        compiled = ov.Core().compile_model(
+            path, 'CPU', {'INFERENCE_NUM_THREADS': threads})
+    output = compiled.output(0)
+
+    def run(inputs: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(compiled([inputs.numpy()])[output].copy())
+
+    return run
+
+
+def time_batch(arch, converted, bs: int, args,
+               openvino: Any = None) -> Dict[str, Any]:
     """Latency of fp32 and int8 at one batch size; the built int8 models."""
     from mmrazor.models.algorithms.quantization import deploy
     x = torch.randn(bs, 3, SIZE, SIZE)
@@ -209,6 +235,8 @@ def time_batch(arch, converted, bs: int, args) -> Dict[str, Any]:
         models['fp32_compiled'] = deploy.compile_int8(
             Logits(arch).eval(), (x, ))
         seconds['compile_fp32'] = time.perf_counter() - start
+    if openvino is not None:
+        models['int8_openvino'] = openvino
     calls = {k: functools.partial(m, x) for k, m in models.items()}
     with torch.no_grad():
         times = time_rounds(calls, args.repeats, args.warmup)
@@ -261,15 +289,21 @@ def main(argv=None) -> Dict[str, Any]:
               f'seconds {overhead["seconds"]}', flush=True)
         entry: Dict[str, Any] = dict(pipeline=overhead, batch={})
         at8: Dict[str, Any] = {}
+        openvino = None
+        if args.openvino:
+            start = time.perf_counter()
+            openvino = openvino_runner(converted, calib[0], args.threads)
+            print(f'{name}: QDQ ONNX export and OpenVINO compilation '
+                  f'{time.perf_counter() - start:.1f} s', flush=True)
         for bs in args.batch_sizes:
-            row, models = time_batch(arch, converted, bs, args)
+            row, models = time_batch(arch, converted, bs, args, openvino)
             entry['batch'][bs] = row
             print_batch(name, bs, row)
             if bs == 8:
                 at8 = models
         exports = dict(converted=converted)
-        exports.update({k: at8[k] for k in ('int8_lowered', 'int8_compiled')
-                        if k in at8})
+        exports.update({k: at8[k] for k in ('int8_lowered', 'int8_compiled',
+                                            'int8_openvino') if k in at8})
         entry['sqnr'] = sqnr_row(arch, quant.qmodel, exports, held_out)
         print(f'{name}: SQNR vs fp32 (dB) {entry["sqnr"]["vs_fp32"]}; '
               f'top-1 agreement with fp32 '
@@ -286,7 +320,8 @@ def main(argv=None) -> Dict[str, Any]:
 
 def summary_table(report: Dict[str, Any]) -> str:
     """Markdown table: fp32 eager median and fp32 eager / X ratios."""
-    cols = ['fp32_copy', 'int8_lowered', 'int8_compiled', 'fp32_compiled']
+    cols = ['fp32_copy', 'int8_lowered', 'int8_compiled', 'fp32_compiled',
+            'int8_openvino']
     lines = ['| model | batch | fp32 eager | ' + ' | '.join(
         'A/A (fp32 copy)' if c == 'fp32_copy' else c.replace('_', ' ')
         for c in cols) + ' |', '|---|---:|---:|' + '---:|' * len(cols)]

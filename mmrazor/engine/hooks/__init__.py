@@ -3,6 +3,7 @@
 states in checkpoints, progressive shrinking, and the defaults
 ``tools/train.py`` adds."""
 from .default_hooks import DEFAULT_HOOKS, add_default_hooks
+from .dmcp_subnet_hook import DMCPSubnetHook
 from .dump_subnet_hook import DumpSubnetHook
 from .estimate_resources_hook import EstimateResourcesHook
 from .gumbel_temperature_hook import GumbelTemperatureHook
@@ -14,7 +15,8 @@ from .stop_distillation_hook import StopDistillHook
 from .visualization_hook import RazorVisualizationHook
 
 __all__ = [
-    'DEFAULT_HOOKS', 'DumpSubnetHook', 'EstimateResourcesHook',
+    'DEFAULT_HOOKS', 'DMCPSubnetHook', 'DumpSubnetHook',
+    'EstimateResourcesHook',
     'GumbelTemperatureHook',
     'NonFiniteLossHook', 'ProgressiveShrinkingHook', 'PruningStructureHook',
     'RandomStateHook', 'RazorVisualizationHook',

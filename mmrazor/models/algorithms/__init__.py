@@ -20,6 +20,8 @@ from .nas import (
 )
 from .pruning import (
     DCFF,
+    DMCP,
+    DMCPDDP,
     AutoSlim,
     AutoSlimDDP,
     GroupFisherAlgorithm,
@@ -37,5 +39,6 @@ __all__ = [
     'OverhaulFeatureDistillation', 'SelfDistill',
     'SingleTeacherDistill', 'SlimmableNetwork', 'SPOS', 'DCFF',
     'GroupFisherAlgorithm', 'ItePruneAlgorithm', 'Darts', 'DSNAS',
-    'AutoSlimDDP', 'SlimmableNetworkDDP', 'BigNASDDP', 'DartsDDP', 'DSNASDDP'
+    'AutoSlimDDP', 'SlimmableNetworkDDP', 'BigNASDDP', 'DartsDDP', 'DSNASDDP',
+    'DMCP', 'DMCPDDP'
 ] + _quantization_all

@@ -7,10 +7,11 @@ from .channel_mutator import (
                               OneShotChannelMutator,
                               SlimmableChannelMutator,
 )
+from .dmcp_channel_mutator import DMCPChannelMutator
 from .nas_mutator import NasMutator
 
 __all__ = [
     'ChannelMutator', 'NasMutator', 'DCFFChannelMutator',
     'GroupFisherChannelMutator', 'OneShotChannelMutator',
-    'SlimmableChannelMutator'
+    'SlimmableChannelMutator', 'DMCPChannelMutator'
 ]

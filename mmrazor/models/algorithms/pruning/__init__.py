@@ -6,6 +6,7 @@ from mmrazor.registry import MODEL_WRAPPERS
 
 from .autoslim import AutoSlim
 from .dcff import DCFF
+from .dmcp import DMCP
 from .group_fisher_algorithm import GroupFisherAlgorithm
 from .ite_prune_algorithm import ItePruneAlgorithm
 from .pruned_sub_models import GroupFisherDeploySubModel, GroupFisherSubModel
@@ -17,9 +18,11 @@ AutoSlimDDP = SlimmableNetworkDDP = MMDistributedDataParallel
 MODEL_WRAPPERS.register_module(
     name=['AutoSlimDDP', 'SlimmableNetworkDDP'],
     module=MMDistributedDataParallel)
+DMCPDDP = MODEL_WRAPPERS.get('DMCPDDP')
 
 __all__ = [
-    'AutoSlim', 'DCFF', 'GroupFisherAlgorithm', 'ItePruneAlgorithm',
+    'AutoSlim', 'DCFF', 'DMCP', 'DMCPDDP', 'GroupFisherAlgorithm',
+    'ItePruneAlgorithm',
     'SlimmableNetwork', 'AutoSlimDDP', 'SlimmableNetworkDDP',
     'GroupFisherDeploySubModel', 'GroupFisherSubModel'
 ]

@@ -19,6 +19,7 @@ from .units import (
                      Channel,
                      ChannelUnitType,
                      DCFFChannelUnit,
+                     DMCPChannelUnit,
                      GroupFisherChannelUnit,
                      L1MutableChannelUnit,
                      MutableChannelUnit,
@@ -36,6 +37,7 @@ __all__ = [
     'MutableChannelContainer', 'ChannelIndex', 'mask_to_index', 'num_selected',
     'prefix_index', 'select', 'Channel', 'MutableChannelUnit',
     'SequentialMutableChannelUnit', 'OneShotMutableChannelUnit',
-    'L1MutableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit',
+    'L1MutableChannelUnit', 'DCFFChannelUnit', 'DMCPChannelUnit',
+    'GroupFisherChannelUnit',
     'SlimmableChannelUnit', 'BaseMutableChannel', 'ChannelUnitType'
 ]

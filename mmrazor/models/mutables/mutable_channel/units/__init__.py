@@ -4,6 +4,7 @@ from typing import TypeVar
 
 from .channel_unit import Channel, MutableChannelUnit
 from .dcff_unit import DCFFChannelUnit
+from .dmcp_unit import DMCPChannelUnit
 from .group_fisher_unit import GroupFisherChannelUnit
 from .l1_unit import L1MutableChannelUnit
 from .sequential_units import (
@@ -19,5 +20,5 @@ __all__ = [
     'Channel', 'MutableChannelUnit', 'SequentialMutableChannelUnit',
     'OneShotMutableChannelUnit', 'L1MutableChannelUnit',
     'SlimmableChannelUnit', 'DCFFChannelUnit', 'GroupFisherChannelUnit',
-    'ChannelUnitType'
+    'ChannelUnitType', 'DMCPChannelUnit'
 ]

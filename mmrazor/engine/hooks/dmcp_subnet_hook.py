@@ -5,6 +5,7 @@ import os.path as osp
 from typing import Dict
 
 from mmengine.hooks import Hook
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
 
 from mmrazor.registry import HOOKS
 from mmrazor.utils.atomic_file import atomic_dump_json
@@ -24,10 +25,15 @@ class DMCPSubnetHook(Hook):
     and ``GroupFisherDeploySubModel`` read. A folder left by an earlier run
     is kept: the next free ``model_sample_<n>`` is used.
 
+    Like the original, the hook is also registered in mmengine's root
+    ``HOOKS`` registry, so the original's settings, which name it without
+    a scope inside an mmcls config (``dict(type='DMCPSubnetHook')``), find
+    it.
+
     Args:
         subnet_sample_num (int): Direct samples written. Defaults to 10.
-        max_attempts (int): Walks drawn per sample before giving up on it
-            (with a warning). Defaults to 1000.
+        max_attempts (int): Walks drawn per sample; when they run out, the
+            direct sampling stops with a warning. Defaults to 1000.
     """
 
     priority = 'VERY_LOW'
@@ -73,9 +79,9 @@ class DMCPSubnetHook(Hook):
             else:
                 runner.logger.warning(
                     f'DMCPSubnetHook: no walk within 5% of {target} MFLOPs '
-                    f'in {self.max_attempts} draws (last {flops:.1f}); '
-                    f'subnet_{i + 1}.json is not written')
-                continue
+                    f'in {self.max_attempts} draws (last {flops:.1f}); no '
+                    f'more direct samples are drawn ({i} written)')
+                break
             path = osp.join(root, f'subnet_{i + 1}.json')
             atomic_dump_json(self._structure(model), path, indent=1)
             runner.logger.info(f'Direct sample {i + 1}: {flops:.1f} MFLOPs '
@@ -87,3 +93,7 @@ class DMCPSubnetHook(Hook):
             f'Expected widths: {model.calc_current_flops():.1f} MFLOPs '
             f'-> {path}')
         model.set_subnet('max', arch_train=False)
+
+
+# the original registered it in mmengine's root registry (see the class)
+MMENGINE_HOOKS.register_module(name='DMCPSubnetHook', module=DMCPSubnetHook)

@@ -222,3 +222,33 @@ def test_flops_losses():
         float(torch.log(t(10.))))
     algo.flops_loss_type = 'l2'
     assert float(algo.flops_loss(t(103.))) == pytest.approx(9.)
+
+
+def test_subnet_hook_writes_structures_near_the_target(tmp_path):
+    from types import SimpleNamespace
+
+    from mmengine.logging import MMLogger
+
+    from mmrazor.engine import DMCPSubnetHook
+    algo = build().eval()
+    with torch.no_grad():
+        for param in algo.mutator.arch_params.values():
+            param.fill_(0.3)
+    algo.set_subnet('expected')
+    algo.target_flops = algo.calc_current_flops()
+    runner = SimpleNamespace(
+        rank=0, work_dir=str(tmp_path), model=algo,
+        logger=MMLogger.get_instance('dmcp_hook_test'))
+    (tmp_path / 'model_sample').mkdir()  # an earlier run's: kept
+    torch.manual_seed(0)
+    DMCPSubnetHook(subnet_sample_num=3).after_run(runner)
+    out = tmp_path / 'model_sample_1'
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ['expected_ch.json', 'subnet_1.json', 'subnet_2.json',
+                     'subnet_3.json']
+    for name in files:
+        structure = json.loads((out / name).read_text())
+        for unit in algo.mutator.units:
+            unit.current_choice = structure[unit.name]
+        flops = algo.calc_current_flops()
+        assert abs(flops - algo.target_flops) <= 0.05 * algo.target_flops

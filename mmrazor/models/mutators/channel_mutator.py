@@ -313,3 +313,7 @@ DCFFChannelMutator = MODELS.register_module(
     name='DCFFChannelMutator', module=ChannelMutator)
 GroupFisherChannelMutator = MODELS.register_module(
     name='GroupFisherChannelMutator', module=ChannelMutator)
+
+# The original MMRazor's module path of the DMCP mutator (its
+# ``channel_mutator`` package held every channel mutator).
+from .dmcp_channel_mutator import DMCPChannelMutator  # noqa: E402,F401

@@ -78,7 +78,7 @@ def _mutable_cfgs():
             for name in ('SequentialMutableChannelUnit',
                          'OneShotMutableChannelUnit', 'L1MutableChannelUnit',
                          'SlimmableChannelUnit', 'DCFFChannelUnit',
-                         'GroupFisherChannelUnit')
+                         'GroupFisherChannelUnit', 'DMCPChannelUnit')
         },
     }
 

@@ -7,18 +7,17 @@ be equal, and Darts' must equal one process averaging the two ranks'
 gradients by hand.
 """
 import os
-import pickle
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from mmcls.structures import ClsDataSample
 from mmengine.model import MMSeparateDistributedDataParallel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from mmrazor.registry import MODEL_WRAPPERS, MODELS
 from mmrazor.testing.darts import tiny_darts_classifier
+from mmrazor.testing.dist import run_processes
 
 from ...test_tools.conftest import free_port
 
@@ -104,8 +103,7 @@ def _worker(rank, world, port, out_dir):
         results['dsnas'] = dict(params=_unwrapped_params(ddp),
                                 logs=sorted(logs),
                                 subnet=ddp.module.export_subnet())
-        with open(os.path.join(out_dir, f'rank{rank}.pkl'), 'wb') as f:
-            pickle.dump(results, f)
+        torch.save(results, os.path.join(out_dir, f'rank{rank}.pth'))
     finally:
         dist.destroy_process_group()
 
@@ -142,12 +140,11 @@ def test_aliases_are_mmengine_wrappers():
 
 @pytest.mark.skipif(not dist.is_available(), reason='no torch.distributed')
 def test_one_step_on_two_processes(tmp_path):
-    mp.spawn(_worker, args=(2, free_port(), str(tmp_path)), nprocs=2,
-             join=True)
+    run_processes(_worker, 2, (2, free_port(), str(tmp_path)))
     ranks = []
     for rank in (0, 1):
-        with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:
-            ranks.append(pickle.load(f))  # written by this test
+        ranks.append(
+            torch.load(tmp_path / f'rank{rank}.pth', weights_only=True))
     for name in ('first', 'second', 'dsnas'):
         r0, r1 = ranks[0][name], ranks[1][name]
         assert r0['params'].keys() == r1['params'].keys()

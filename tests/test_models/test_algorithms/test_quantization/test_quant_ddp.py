@@ -9,12 +9,10 @@ equal to one process averaging the two ranks' gradients by hand.
 """
 import copy
 import os
-import pickle
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from mmcls.structures import ClsDataSample
 from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
@@ -27,6 +25,7 @@ from mmrazor.engine.runner.quantization_loops import (  # noqa: E402
     _set_observers,
 )
 from mmrazor.registry import MODEL_WRAPPERS, MODELS  # noqa: E402
+from mmrazor.testing.dist import run_processes  # noqa: E402
 from mmrazor.testing.quantization import tiny_quant_cfg  # noqa: E402
 
 from ....test_tools.conftest import free_port  # noqa: E402
@@ -81,11 +80,10 @@ def _worker(rank, world, port, out_dir):
         model.train()
         optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
         logs = ddp.train_step(_batch(20 + rank), optim)
-        with open(os.path.join(out_dir, f'rank{rank}.pkl'), 'wb') as f:
-            pickle.dump(
-                dict(start=start, own_scales=own_scales,
-                     scales=_scales(model), params=_params(model),
-                     logs=sorted(logs)), f)
+        torch.save(
+            dict(start=start, own_scales=own_scales, scales=_scales(model),
+                 params=_params(model), logs=sorted(logs)),
+            os.path.join(out_dir, f'rank{rank}.pth'))
     finally:
         dist.destroy_process_group()
 
@@ -116,15 +114,13 @@ def test_alias_is_mmengine_wrapper():
 
 @pytest.mark.skipif(not dist.is_available(), reason='no torch.distributed')
 def test_calibrate_and_qat_step_on_two_processes(tmp_path):
-    # fork: the workers reuse this process's imports (spawning costs two
-    # fresh interpreters importing torch, mmcls and torchao: 10 s of CPU);
-    # each runs torch on one thread, as DataLoader workers do after a fork
-    mp.start_processes(_worker, args=(2, free_port(), str(tmp_path)),
-                       nprocs=2, join=True, start_method='fork')
+    # spawned, not forked: a fork after the compile tests that ran before
+    # this one in the same process hung in CI
+    run_processes(_worker, 2, (2, free_port(), str(tmp_path)))
     ranks = []
     for rank in (0, 1):
-        with open(tmp_path / f'rank{rank}.pkl', 'rb') as f:
-            ranks.append(pickle.load(f))  # written by this test
+        ranks.append(
+            torch.load(tmp_path / f'rank{rank}.pth', weights_only=True))
     r0, r1 = ranks
     # the wrapper started both ranks from rank 0's weights
     for key in r0['start']:

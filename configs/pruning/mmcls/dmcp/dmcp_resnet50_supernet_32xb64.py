@@ -1,4 +1,5 @@
-# DMCP (Guo et al., CVPR 2020): ResNet-50 to 2 GFLOPs on ImageNet. The widths of every
+# DMCP (Guo et al., CVPR 2020): ResNet-50 to 2 GFLOPs on ImageNet.
+# The widths of every
 # channel unit follow a Markov chain of channel groups whose transition
 # probabilities are learnt from iteration arch_start_train on, every
 # arch_train_freq iterations, under a FLOPs loss towards target_flops

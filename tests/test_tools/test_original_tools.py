@@ -41,3 +41,51 @@ def test_print_config(tmp_path):
     done = run(TOOLS / 'misc' / 'print_config.py', cfg, '--cfg-options',
                'a.b=2')
     assert done.returncode == 0 and 'b=2' in done.stdout
+
+
+
+def test_convert_supernet2subnet(supernet_run, tmp_path):
+    from mmengine.config import Config
+
+    from mmrazor.models.utils import export_static_model
+    from mmrazor.registry import MODELS
+    from mmrazor.structures import load_fix_subnet
+    from mmrazor.utils.checkpoint import load_from_local
+
+    from .conftest import SPOS_DIR
+    tool = TOOLS / 'model_converters' / 'convert_supernet2subnet.py'
+    subnet = SPOS_DIR / 'SPOS_SUBNET.yaml'
+    out = tmp_path / 'subnet.pth'
+    done = run(tool, supernet_run.config, supernet_run.checkpoint, subnet,
+               '--out', out)
+    assert done.returncode == 0, done.stderr
+    state = torch.load(out, weights_only=True)['state_dict']
+    assert all(k.startswith('architecture.') for k in state)
+
+    # the supernet fixed to the subnet gives the outputs of the subnet
+    # model holding only the converted weights
+    cfg = Config.fromfile(str(supernet_run.config))
+    algo = MODELS.build(cfg.model)
+    algo.load_state_dict(
+        load_from_local(str(supernet_run.checkpoint))['state_dict'])
+    load_fix_subnet(algo.architecture, str(subnet))
+    static = export_static_model(algo.architecture).eval()
+    subnet_model = MODELS.build(
+        dict(type='mmrazor.sub_model', cfg=cfg.model.architecture,
+             fix_subnet=str(subnet))).eval()
+    subnet_model.load_state_dict(
+        {k[len('architecture.'):]: v for k, v in state.items()})
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        diff = (static(x, mode='tensor') -
+                subnet_model(x, mode='tensor')).abs().max()
+    assert diff <= 1e-5
+
+    again = run(tool, supernet_run.config, supernet_run.checkpoint, subnet,
+                '--out', out)
+    assert again.returncode == 1 and 'exists' in again.stderr
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('backbone.nope:\n  chosen: shuffle_3x3\n')
+    wrong = run(tool, supernet_run.config, supernet_run.checkpoint, bad,
+                '--out', tmp_path / 'b.pth')
+    assert wrong.returncode == 1 and 'backbone.nope' in wrong.stderr

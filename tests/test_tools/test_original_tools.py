@@ -89,3 +89,19 @@ def test_convert_supernet2subnet(supernet_run, tmp_path):
     wrong = run(tool, supernet_run.config, supernet_run.checkpoint, bad,
                 '--out', tmp_path / 'b.pth')
     assert wrong.returncode == 1 and 'backbone.nope' in wrong.stderr
+
+
+def test_get_flops_counts_resnet34_and_its_pruned_deploy_model(tmp_path):
+    l1 = ROOT / 'configs' / 'pruning' / 'mmcls' / 'l1-norm'
+    tool = TOOLS / 'pruning' / 'get_flops.py'
+    full = run(tool, l1 / 'l1-norm_resnet34_8xb32_in1k_a.py')
+    assert full.returncode == 0, full.stderr
+    # torchvision's / mmcls's ResNet-34: 21,797,672 parameters, 3.68 GFLOPs
+    assert '3675.628 MFLOPs, 21.798 M parameters' in full.stdout
+    pruned = run(tool, l1 / 'l1-norm_resnet34_8xb32_in1k_a_deploy.py',
+                 '-H', '112', '-W', '112')
+    assert pruned.returncode == 0, pruned.stderr
+    assert 'input 1x3x112x112: 830.119 MFLOPs, 20.159 M parameters' \
+        in pruned.stdout
+    bad = run(tool, l1 / 'l1-norm_resnet34_8xb32_in1k_a.py', '-H', '0')
+    assert bad.returncode == 2 and '-H must be a positive' in bad.stderr

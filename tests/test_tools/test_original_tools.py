@@ -105,3 +105,49 @@ def test_get_flops_counts_resnet34_and_its_pruned_deploy_model(tmp_path):
         in pruned.stdout
     bad = run(tool, l1 / 'l1-norm_resnet34_8xb32_in1k_a.py', '-H', '0')
     assert bad.returncode == 2 and '-H must be a positive' in bad.stderr
+
+
+def test_get_l1_prune_config_writes_a_config_that_prunes(tmp_path):
+    import json
+
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmrazor.testing import use_fake_data
+
+    from ..test_configs.test_pruning_configs import shrink
+    tool = TOOLS / 'pruning' / 'get_l1_prune_config.py'
+    template = tmp_path / 'template.py'
+    done = run(tool, 'mmcls::resnet/resnet18_8xb32_in1k.py', '-o', template)
+    assert done.returncode == 0, done.stderr
+    ratios = Config.fromfile(str(template)).model.target_pruning_ratio
+    assert len(ratios) == 12 and set(ratios.values()) == {1.0}
+    halved = ['backbone.layer1.0.conv1_(0, 64)_64',
+              'backbone.layer2.0.conv1_(0, 128)_128']
+    subnet = tmp_path / 'ratios.json'
+    subnet.write_text(json.dumps({**ratios, **dict.fromkeys(halved, 0.5)}))
+    out = tmp_path / 'prune.py'
+    done = run(tool, 'mmcls::resnet/resnet18_8xb32_in1k.py', '--subnet',
+               subnet, '-o', out)
+    assert done.returncode == 0, done.stderr
+    again = run(tool, 'mmcls::resnet/resnet18_8xb32_in1k.py', '-o', out)
+    assert again.returncode == 1 and 'exists' in again.stderr
+    subnet.write_text(json.dumps({halved[0]: 0.5}))
+    partial = run(tool, 'mmcls::resnet/resnet18_8xb32_in1k.py', '--subnet',
+                  subnet, '-o', tmp_path / 'p.py')
+    assert partial.returncode == 1 and 'Missing' in partial.stderr
+
+    cfg = Config.fromfile(str(out))
+    shrink(cfg.model, 64)
+    cfg = use_fake_data(cfg, str(tmp_path / 'work'), num_samples=4,
+                        batch_size=2, max_iters=2, image_size=64,
+                        num_classes=1000)
+    cfg.log_level = 'WARNING'
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=-1, save_last=False)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    units = {u.name: u for u in runner.model.mutator.units}
+    for name in halved:
+        assert units[name].activated_channels == \
+            units[name].num_channels // 2

@@ -5,7 +5,7 @@ import json
 import math
 import random
 import zlib
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -126,3 +126,88 @@ def broadcast_list(items: List[Any]) -> List[Any]:
 def format_resources(resources: Dict[str, float]) -> str:
     """``'flops: 1.55, params: 0.27'``."""
     return ', '.join(f'{k}: {v:.4g}' for k, v in resources.items())
+
+
+def crossover(random_subnet1: Dict[str, Any],
+              random_subnet2: Dict[str, Any],
+              prob: float = 0.5) -> Dict[str, Any]:
+    """A child of two subnets (MMRazor 1.0's helper of the same name).
+
+    Each choice comes from ``random_subnet2`` with probability ``prob``
+    (Python's ``random``), else from ``random_subnet1``.
+
+    Args:
+        random_subnet1 (dict): ``{group key: choice}`` of the first parent.
+        random_subnet2 (dict): The second parent, with the same keys.
+        prob (float): Probability of taking the second parent's choice.
+            Defaults to 0.5.
+
+    Returns:
+        dict: The child.
+
+    Raises:
+        KeyError: If the parents do not have the same keys.
+        ValueError: If ``prob`` is not in [0, 1].
+    """
+    if set(random_subnet1) != set(random_subnet2):
+        diff = sorted(set(random_subnet1) ^ set(random_subnet2))
+        raise KeyError(f'crossover needs parents with the same keys; only '
+                       f'one of them has {diff[:5]}')
+    if not 0 <= prob <= 1:
+        raise ValueError(f'crossover: `prob` must be in [0, 1], got {prob}')
+    return {
+        key: random_subnet2[key] if random.random() < prob else choice
+        for key, choice in random_subnet1.items()
+    }
+
+
+def check_subnet_resources(
+    model: nn.Module,
+    subnet: Dict[str, Any],
+    estimator: Any,
+    constraints_range: Optional[Dict[str, Any]] = None,
+    export: bool = True,
+) -> Tuple[bool, Dict[str, float]]:
+    """Whether a subnet's resources are within ``constraints_range``
+    (MMRazor 1.0's helper of the same name).
+
+    The subnet is set on ``model.mutator``; the architecture (exported to a
+    static model when ``export``, so only the subnet's modules are counted)
+    is measured by ``estimator.estimate``. The mutator keeps the subnet.
+
+    Args:
+        model (nn.Module): An algorithm with ``mutator`` and
+            ``architecture`` (wrappers are unwrapped).
+        subnet (dict): ``{group key: choice}`` for ``model.mutator``.
+        estimator: An estimator with ``estimate(model)`` returning
+            ``{resource: value}`` (e.g. ``ResourceEstimator``).
+        constraints_range (dict, optional): ``{resource: (min, max)}``; None
+            or empty accepts every subnet without measuring it. Defaults to
+            None.
+        export (bool): Whether to measure the static export. Defaults to
+            True.
+
+    Returns:
+        tuple: Whether every constrained resource is within its range, and
+        the measured ``{resource: value}`` (empty when nothing is
+        constrained).
+
+    Raises:
+        KeyError: If a constrained resource is not one the estimator gives.
+    """
+    if not constraints_range:
+        return True, {}
+    from mmrazor.models.utils import export_static_model
+    model = unwrap_model(model)
+    model.mutator.set_choices(subnet)
+    architecture = model.architecture
+    if export:
+        architecture = export_static_model(architecture)
+    results = estimator.estimate(architecture)
+    unknown = sorted(set(constraints_range) - set(results))
+    if unknown:
+        raise KeyError(f'check_subnet_resources: constraints_range names '
+                       f'{unknown}, but the estimator gives {sorted(results)}')
+    within = all(low <= results[key] <= high
+                 for key, (low, high) in constraints_range.items())
+    return within, results

@@ -2,37 +2,17 @@
 """Losses of data-free learning (DAFL) that train a generator against a
 teacher: ``OnehotLikeLoss``, ``InformationEntropyLoss`` and
 ``ActivationLoss``."""
-from typing import Any, Tuple
-
 import torch
-import torch.distributed as torch_dist
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.dist import get_dist_info
 from torch import Tensor
 
+from mmrazor.models.architectures.ops.gather_tensors import GatherTensors
 from mmrazor.registry import MODELS
 from mmrazor.utils.validators import check_choice
 
 from ._utils import check_loss_weight
-
-
-class _GatherWithGrad(torch.autograd.Function):
-    """All-gather along dim 0 whose backward returns this rank's slice."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Tensor) -> Tensor:
-        rank, world_size = get_dist_info()
-        parts = [torch.empty_like(x) for _ in range(world_size)]
-        torch_dist.all_gather(parts, x.contiguous())
-        ctx.rank, ctx.size = rank, x.size(0)
-        return torch.cat(parts, dim=0)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tuple[Tensor]:
-        grad = grad.contiguous()
-        torch_dist.all_reduce(grad)
-        return (grad[ctx.rank * ctx.size:(ctx.rank + 1) * ctx.size], )
 
 
 @MODELS.register_module()
@@ -88,7 +68,7 @@ class InformationEntropyLoss(nn.Module):
     def forward(self, preds_T: Tensor) -> Tensor:
         """Compute the loss on teacher logits of shape (N, C)."""
         if self.gather and get_dist_info()[1] > 1:
-            preds_T = _GatherWithGrad.apply(preds_T)
+            preds_T = torch.cat(GatherTensors.apply(preds_T), dim=0)
         mean_prob = F.softmax(preds_T, dim=1).mean(dim=0)
         loss = (mean_prob * torch.log10(mean_prob)).sum()
         return self.loss_weight * loss

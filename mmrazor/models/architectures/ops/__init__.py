@@ -9,6 +9,7 @@ from .darts_series import (
                            DartsSkipConnect,
                            DartsZero,
 )
+from .gather_tensors import GatherTensors
 from .mobilenet_series import MBBlock, ShortcutLayer
 from .shufflenet_series import ShuffleBlock, ShuffleXception
 from .transformer_series import (
@@ -19,7 +20,8 @@ from .transformer_series import (
 )
 
 __all__ = [
-    'BaseOP', 'Identity', 'MBBlock', 'ShortcutLayer', 'ShuffleBlock',
+    'BaseOP', 'GatherTensors', 'Identity', 'MBBlock', 'ShortcutLayer',
+    'ShuffleBlock',
     'ShuffleXception', 'DartsDilConv', 'DartsPoolBN', 'DartsSepConv',
     'DartsSkipConnect', 'DartsZero', 'MultiheadAttention', 'PatchEmbed',
     'RelativePosition2D', 'TransformerEncoderLayer'

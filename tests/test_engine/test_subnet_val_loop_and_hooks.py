@@ -91,3 +91,21 @@ def test_calibrate_bn_statistics(tiny_supernet_cfg):
         bn.running_mean))
     assert bn.momentum == 0.1  # restored
     assert algo.training  # mode restored
+
+
+def test_calibrate_bn_mixin_uses_the_runners_model(tiny_supernet_cfg):
+    from types import SimpleNamespace
+
+    from mmrazor.engine.runner.utils import CalibrateBNMixin
+    from mmrazor.registry import MODELS
+    algo = MODELS.build(dict(type='SPOS', architecture=tiny_supernet_cfg))
+    algo.mutator.set_choices(algo.mutator.sample_choices())
+
+    class Loop(CalibrateBNMixin):
+        runner = SimpleNamespace(model=algo)
+
+    loader = Runner.build_dataloader(fake_loader(8))
+    assert Loop().calibrate_bn_statistics(loader, 4) == 4
+    bn = algo.architecture.backbone.conv1.bn
+    assert not torch.allclose(bn.running_mean,
+                              torch.zeros_like(bn.running_mean))

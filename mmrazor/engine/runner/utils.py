@@ -211,3 +211,25 @@ def check_subnet_resources(
     within = all(low <= results[key] <= high
                  for key, (low, high) in constraints_range.items())
     return within, results
+
+
+class CalibrateBNMixin:
+    """MMRazor 1.0's mixin of loops that recalibrate batch norm.
+
+    A loop class that mixes it in (and has ``self.runner``) gets
+    ``calibrate_bn_statistics``, which runs
+    :func:`calibrate_bn_statistics` on the runner's model (or ``model``).
+    """
+
+    runner: Any
+
+    def calibrate_bn_statistics(self,
+                                dataloader: DataLoader,
+                                calibrate_sample_num: int = 2000,
+                                model: Optional[nn.Module] = None) -> int:
+        """Recompute the BN running statistics from
+        ``calibrate_sample_num`` images of ``dataloader``; returns the
+        number used."""
+        model = self.runner.model if model is None else model
+        return calibrate_bn_statistics(model, dataloader,
+                                       calibrate_sample_num)

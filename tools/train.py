@@ -220,6 +220,12 @@ def main(argv=None) -> None:
     runner = Runner.from_cfg(cfg)
     quiet_third_party_logs(runner.logger)
     getattr(runner, mode)()
+    # Shut gloo down before the interpreter does: a process group left to
+    # the interpreter's exit can abort the process after a finished run
+    # ('terminate called without an active exception').
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == '__main__':

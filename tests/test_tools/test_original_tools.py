@@ -75,11 +75,16 @@ def test_convert_supernet2subnet(supernet_run, tmp_path):
              fix_subnet=str(subnet))).eval()
     subnet_model.load_state_dict(
         {k[len('architecture.'):]: v for k, v in state.items()})
+    # the same tensors (a 2-iteration supernet at lr 0.5 may hold inf/NaN
+    # statistics on paths it barely trained: compared as equal)
+    for key, value in static.state_dict().items():
+        torch.testing.assert_close(state['architecture.' + key], value,
+                                   rtol=0, atol=0, equal_nan=True)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
-        diff = (static(x, mode='tensor') -
-                subnet_model(x, mode='tensor')).abs().max()
-    assert diff <= 1e-5
+        torch.testing.assert_close(
+            subnet_model(x, mode='tensor'), static(x, mode='tensor'),
+            rtol=0, atol=1e-5, equal_nan=True)
 
     again = run(tool, supernet_run.config, supernet_run.checkpoint, subnet,
                 '--out', out)

@@ -43,6 +43,9 @@ def test_plain_scope_and_errors():
     assert set(defaul_demo_inputs) >= {'mmcls', 'mmdet', 'mmseg'}
     with pytest.raises(ValueError, match="no demo input for scope 'mmfoo'"):
         DefaultDemoInput(scope='mmfoo')
+    with pytest.raises(TypeError,
+                       match=r"takes no options, got \['num_classes'\]"):
+        DefaultDemoInput(num_classes=10)
     with pytest.raises(ValueError, match=r'4 positive ints'):
         DefaultDemoInput(input_shape=(3, 224, 224))
     with pytest.raises(ImportError, match='mmdet is not supported'):

@@ -39,8 +39,7 @@ class BaseDemoInput:
 
     def __init__(self,
                  input_shape: Sequence[int] = (1, 3, 224, 224),
-                 training: bool = False,
-                 **kwargs: Any) -> None:
+                 training: bool = False) -> None:
         self.input_shape = _check_shape(input_shape)
         self.training = training
 
@@ -153,6 +152,9 @@ class DefaultDemoInput(BaseDemoInput):
         if scope is not None and scope not in defaul_demo_inputs:
             raise ValueError(f'DefaultDemoInput: no demo input for scope '
                              f'{scope!r}; known: {sorted(defaul_demo_inputs)}')
+        if scope is None and kwargs:
+            raise TypeError('DefaultDemoInput without a scope takes no '
+                            f'options, got {sorted(kwargs)}')
         self.scope = scope
         self._inner = None if scope is None else defaul_demo_inputs[scope](
             input_shape, training, **kwargs)

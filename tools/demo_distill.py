@@ -61,11 +61,17 @@ class ProgressHook(Hook):
         self.history: List[Tuple[int, float]] = []
 
     def after_val_epoch(self, runner, metrics: Optional[Dict] = None) -> None:
-        acc = float((metrics or {}).get('accuracy/top1', float('nan')))
+        metrics = metrics or {}
+        acc = float(metrics.get('accuracy/top1', float('nan')))
         self.history.append((runner.epoch, acc))
         elapsed = time.perf_counter() - self._start
+        # subnet loops prefix their metrics (``max_subnet.``, ``subnet_0.``)
+        text = ', '.join(
+            f'{k[:-len("accuracy/top1")]}{float(v):.2f}%'
+            for k, v in metrics.items()
+            if k.endswith('.accuracy/top1')) or f'{acc:.2f}%'
         print(f'  {self.stage} epoch {runner.epoch}/{runner.max_epochs}: '
-              f'val top-1 {acc:.2f}%  ({elapsed:.0f} s)', flush=True)
+              f'val top-1 {text}  ({elapsed:.0f} s)', flush=True)
 
 
 class TeacherCheckHook(Hook):

@@ -211,3 +211,43 @@ def test_needs_a_batch_pair_and_two_wrappers():
                         _optim(algo)['architecture'])
     with pytest.raises(TypeError, match='DartsEpochBasedTrainLoop'):
         algo.train_step(_batch(1), _optim(algo))
+
+
+def _alphas(algo):
+    return [a.detach().clone() for a in algo.mutator.parameters()]
+
+
+@pytest.mark.parametrize('runner_iters', [False, True])
+def test_arch_warmup_makes_weight_steps_only(runner_iters):
+    """With arch_warmup_iters=2 the first two iterations (the runner's,
+    or the algorithm's own count outside a runner) leave alpha alone and
+    still train the weights; the third moves alpha."""
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance(f'darts_warmup_{runner_iters}')
+    algo = _algorithm(unroll=False)
+    algo.arch_warmup_iters = 2
+    optim = _optim(algo)
+    for it in range(3):
+        if runner_iters:
+            hub.update_info('iter', it)
+        else:
+            hub.pop_info('iter', None)
+        alphas = _alphas(algo)
+        weights = [w.detach().clone() for w in algo.architecture.parameters()]
+        logs = algo.train_step((_batch(it), _batch(10 + it)), optim)
+        moved = [not torch.equal(a, b) for a, b in zip(alphas, _alphas(algo))]
+        assert any(not torch.equal(a, b) for a, b in zip(
+            weights, algo.architecture.parameters()))
+        if it < 2:
+            assert not any(moved) and set(logs) == {'supernet.loss'}
+        else:
+            assert any(moved) and 'mutator.loss' in logs
+
+
+@pytest.mark.parametrize('value', [-1, 1.5, True])
+def test_arch_warmup_rejects_bad_values(value):
+    arch = tiny_darts_classifier(base_channels=2, num_layers=2, num_nodes=2,
+                                 num_classes=3, ops=OPS)
+    with pytest.raises(ValueError, match=r'arch_warmup_iters must be an int'):
+        MODELS.build(dict(type='mmrazor.Darts', architecture=arch,
+                          arch_warmup_iters=value))

@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, MMSeparateDistributedDataParallel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
@@ -64,6 +65,15 @@ class Darts(BaseAlgorithm):
     2. Weight step on the training batch, with the architecture parameters
        frozen: the weight update uses the training-batch gradient only.
 
+    With ``arch_warmup_iters=n`` the first ``n`` iterations make only the
+    weight step (the architecture batch is unused), as P-DARTS and PC-DARTS
+    warm the weights up: a search whose convolutions are still untrained
+    favours parameter-free ops (Zela et al., "Understanding and
+    Robustifying Differentiable Architecture Search", ICLR 2020). The
+    iteration is the runner's (``MessageHub`` info ``iter``, so a resumed
+    search does not warm up again); outside a runner, this algorithm's own
+    count of train steps.
+
     Under distributed training every gradient is averaged over the ranks
     here (``model_wrapper_cfg=dict(type='mmrazor.DartsDDP')``, an alias of
     mmengine's ``MMSeparateDistributedDataParallel``).
@@ -79,6 +89,9 @@ class Darts(BaseAlgorithm):
             Defaults to False.
         exclude (sequence[str]): Ops a derived subnet may not pick (the
             paper leaves out ``zero``). Defaults to ``('zero',)``.
+        arch_warmup_iters (int): Iterations of weight steps only before the
+            architecture learns. Defaults to 0 (the paper and the original
+            MMRazor).
         data_preprocessor (dict | nn.Module, optional): Batch preprocessor.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -89,6 +102,7 @@ class Darts(BaseAlgorithm):
                  unroll: bool = False,
                  norm_training: bool = False,
                  exclude: Sequence[str] = ('zero', ),
+                 arch_warmup_iters: int = 0,
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(architecture, data_preprocessor, init_cfg)
@@ -105,6 +119,15 @@ class Darts(BaseAlgorithm):
         self.unroll = unroll
         self.norm_training = norm_training
         self.exclude = tuple(exclude)
+        if (isinstance(arch_warmup_iters, bool)
+                or not isinstance(arch_warmup_iters, int)
+                or arch_warmup_iters < 0):
+            raise ValueError(
+                'Darts: arch_warmup_iters must be an int >= 0 (iterations '
+                'of weight steps before the architecture learns), got '
+                f'{arch_warmup_iters!r}')
+        self.arch_warmup_iters = arch_warmup_iters
+        self._steps = 0
 
     @property
     def nas_mutator(self) -> NasMutator:
@@ -149,6 +172,11 @@ class Darts(BaseAlgorithm):
                 "train_cfg=dict(type='mmrazor.DartsEpochBasedTrainLoop', "
                 'mutator_dataloader=...)')
         train_data = self.data_preprocessor(data[0], True)
+        warming_up = self._current_iter() < self.arch_warmup_iters
+        self._steps += 1
+        if warming_up:
+            return prefixed(self.weight_step(train_data, weight_optim),
+                            'supernet')
         val_data = self.data_preprocessor(data[1], True)
         with kept_buffers(self.architecture):
             if self.unroll:
@@ -164,6 +192,13 @@ class Darts(BaseAlgorithm):
         weight_logs = self.weight_step(train_data, weight_optim)
         return {**prefixed(arch_logs, 'mutator'),
                 **prefixed(weight_logs, 'supernet')}
+
+    def _current_iter(self) -> int:
+        """The runner's iteration (0-based), or this algorithm's own count
+        of train steps outside a runner."""
+        hub = MessageHub.get_current_instance()
+        runner_iter = hub.get_info('iter') if hub is not None else None
+        return self._steps if runner_iter is None else int(runner_iter)
 
     def weight_step(self, data: Dict, optim_wrapper: OptimWrapper
                     ) -> Dict[str, Tensor]:

@@ -82,6 +82,12 @@ def _std(values: List[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
+def _size(indices: Optional[int], total: int = 1437) -> int:
+    """Images of a digits training split with ``indices`` (first ``n``,
+    last ``-n``, or all 1437)."""
+    return total if indices is None else min(abs(indices), total)
+
+
 def final_accuracy(runner: Runner) -> float:
     return float(runner.message_hub.get_scalar('val/accuracy/top1').current())
 
@@ -214,7 +220,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='parent folder of the run (a new timestamped '
                         'folder is made inside)')
     parser.add_argument('--search-epochs', type=int, default=None,
-                        help='default: the config\'s (10)')
+                        help='default: the config\'s (20)')
+    parser.add_argument('--warmup-epochs', type=int, default=None,
+                        help='search epochs of weight steps only before the '
+                        'architecture learns; default: the config\'s (10)')
     parser.add_argument('--retrain-epochs', type=int, default=None,
                         help='default: the config\'s (15)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
@@ -227,7 +236,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.quick:
         args.search_epochs = args.search_epochs or 1
         args.retrain_epochs = args.retrain_epochs or 1
+        args.warmup_epochs = args.warmup_epochs or 0
         args.seeds = args.seeds[:1]
+    if args.warmup_epochs is not None and args.warmup_epochs < 0:
+        parser.error(f'--warmup-epochs must be >= 0, got {args.warmup_epochs}')
     for name in ('search_epochs', 'retrain_epochs'):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -250,16 +262,27 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     cfg = Config.fromfile(osp.join(DEMO_DIR, 'darts_supernet_digits.py'))
     set_epochs(cfg, args.search_epochs or cfg.train_cfg.max_epochs)
     cfg.model.unroll = not args.first_order
+    search_epochs = cfg.train_cfg.max_epochs
+    warmup_epochs = (cfg.arch_warmup_epochs if args.warmup_epochs is None
+                     else args.warmup_epochs)
+    if warmup_epochs >= search_epochs:
+        sys.exit(f'--warmup-epochs ({warmup_epochs}) must be below the '
+                 f'search epochs ({search_epochs}): the architecture would '
+                 'never learn')
     if args.quick:
         cfg.train_dataloader.dataset.indices = 32
         cfg.train_cfg.mutator_dataloader.dataset.indices = -32
         cfg.val_dataloader.dataset.indices = 64
-    search_epochs = cfg.train_cfg.max_epochs
+    loader = cfg.train_dataloader
+    cfg.model.arch_warmup_iters = warmup_epochs * math.ceil(
+        _size(loader.dataset.indices) / loader.batch_size)
+    arch_lr = cfg.optim_wrapper.mutator.optimizer.lr
     cfg.work_dir = osp.join(run_dir, 'search')
     cfg.randomness = dict(seed=0)
     order = 'first' if args.first_order else 'second'
-    print(f'[1/3] DARTS search ({order} order, {search_epochs} epochs; val '
-          'top-1 of the supernet)', flush=True)
+    print(f'[1/3] DARTS search ({order} order, {search_epochs} epochs, the '
+          f'first {warmup_epochs} weights only; val top-1 of the supernet)',
+          flush=True)
     runner = run(cfg, 'search')
     search_acc = final_accuracy(runner)
     algo = unwrap_model(runner.model)
@@ -315,6 +338,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     report = dict(
         genotype={k: format_cell(c) for k, c in cells.items()},
         unroll=not args.first_order, search_epochs=search_epochs,
+        warmup_epochs=warmup_epochs,
+        arch_lr=arch_lr,
         search_val_accuracy=search_acc, retrain_epochs=epochs,
         quick=args.quick, seeds=args.seeds, rows=rows, searched=ours,
         random=rand, searched_mean=statistics.mean(ours),

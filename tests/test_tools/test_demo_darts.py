@@ -65,12 +65,13 @@ def test_random_genotypes_belong_to_the_space(load_tool):
 
 def test_bad_arguments(load_tool):
     demo = load_tool('demo_darts')
-    for argv in (['--search-epochs', '0'], ['--seeds', '1', '1']):
+    for argv in (['--search-epochs', '0'], ['--seeds', '1', '1'],
+                 ['--warmup-epochs', '-1']):
         with pytest.raises(SystemExit):
             demo.parse_args(argv)
     args = demo.parse_args(['--quick', '--seeds', '3', '4'])
-    assert (args.search_epochs, args.retrain_epochs, args.seeds) == (1, 1,
-                                                                      [3])
+    assert (args.search_epochs, args.retrain_epochs, args.seeds,
+            args.warmup_epochs) == (1, 1, [3], 0)
 
 
 def test_quick_run(tmp_path):
@@ -83,6 +84,7 @@ def test_quick_run(tmp_path):
     (run_dir, ) = run_dirs(work_dir)
     report = json.loads((run_dir / 'report.json').read_text())
     assert report['seeds'] == [0] and report['quick']
+    assert report['warmup_epochs'] == 0 and report['arch_lr'] == 3e-2
     (row, ) = report['rows']
     assert report['gain'] == pytest.approx(row['searched'] - row['random'])
     assert row['searched_params_k'] > 0 and row['random_mflops'] > 0
@@ -92,3 +94,11 @@ def test_quick_run(tmp_path):
     assert len(searched) == 6 + 2 * 9
     assert 'zero' not in {c for v in searched.values() for c in v['chosen']}
     assert (run_dir / 'random_subnet_seed0.yaml').is_file()
+
+
+def test_warmup_must_leave_architecture_epochs(tmp_path):
+    out = run_tool([DEMO, '--search-epochs', '2', '--warmup-epochs', '2',
+                    '--work-dir', tmp_path / 'work'], check=False)
+    assert out.returncode != 0
+    assert '--warmup-epochs (2) must be below the search epochs (2)' in \
+        out.stdout

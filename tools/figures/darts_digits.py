@@ -9,7 +9,8 @@ NAME = 'darts-digits'
 COMMANDS = ['OMP_WAIT_POLICY=PASSIVE python tools/demo_darts.py']
 RUN_ARGS = '--work-dir {work_dir}/darts_digits_demo'
 VOLATILE = ('search_time_s', 'wall_time_s')
-KEYS = ('genotype', 'unroll', 'search_epochs', 'search_val_accuracy',
+KEYS = ('genotype', 'unroll', 'search_epochs', 'warmup_epochs', 'arch_lr',
+        'search_val_accuracy',
         'retrain_epochs', 'seeds', 'rows', 'searched', 'random',
         'searched_mean', 'searched_std', 'random_mean', 'random_std', 'gain',
         'worst_gap') + VOLATILE
@@ -35,7 +36,9 @@ def table(r: Dict[str, Any], link: Callable[[str], str]) -> str:
     ]
     return '\n'.join([
         f'`{COMMANDS[0]}` searched for {r["search_epochs"]} epochs '
-        f'({order} order; the supernet reached {r["search_val_accuracy"]:.2f}'
+        f'({order} order, weights only for the first '
+        f'{r["warmup_epochs"]}, architecture Adam lr {r["arch_lr"]:g}; '
+        f'the supernet reached {r["search_val_accuracy"]:.2f}'
         f'% val top-1 in {duration(r["search_time_s"])}), then retrained '
         f'the derived genotype and one random genotype per seed for '
         f'{r["retrain_epochs"]} epochs each ({conditions_text(r)}; '

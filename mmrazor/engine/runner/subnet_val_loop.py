@@ -1,10 +1,11 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Validation of chosen subnets of a supernet."""
 import random
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from mmengine.evaluator import Evaluator
 from mmengine.runner import ValLoop
+from torch import nn
 from torch.utils.data import DataLoader
 
 from mmrazor.models.task_modules.estimators import build_estimator
@@ -98,6 +99,12 @@ class SubnetValLoop(ValLoop):
                     plan.append((f'random_subnet_{i}.', choices))
         return plan
 
+    @staticmethod
+    def _activate(model: nn.Module, choices: Any) -> None:
+        """Make the subnet of ``choices`` (what :meth:`_subnets` planned)
+        the model's."""
+        model.mutator.set_choices(choices)
+
     def run(self) -> Dict[str, float]:
         """Validate each subnet and return all metrics, prefixed."""
         self.runner.call_hook('before_val')
@@ -106,7 +113,7 @@ class SubnetValLoop(ValLoop):
         all_metrics: Dict[str, float] = {}
         for prefix, choices in self._subnets():
             if choices is not None:
-                model.mutator.set_choices(choices)
+                self._activate(model, choices)
             metrics = self._evaluate_subnet()
             if self.estimator is not None:
                 arch = getattr(model, 'architecture', model)
@@ -139,8 +146,13 @@ class SlimmableValLoop(SubnetValLoop):
     def _subnets(self) -> List[tuple]:
         model = unwrap_model(self.runner.model)
         if getattr(model, 'deploy_index', -1) >= 0:
-            return [('', model.subnets[model.deploy_index])]
-        return [(f'subnet_{i}.', s) for i, s in enumerate(model.subnets)]
+            return [('', model.deploy_index)]
+        return [(f'subnet_{i}.', i) for i in range(len(model.subnets))]
+
+    @staticmethod
+    def _activate(model: nn.Module, choices: Any) -> None:
+        """Subnet ``choices`` (an index) with its own batch norms."""
+        model.set_subnet(choices)
 
 
 @LOOPS.register_module()

@@ -167,3 +167,67 @@ def test_errors():
                      dict(init_args=dict(num_channels=16), choice=8)
                  }],
                  deploy_index=3))
+
+
+def test_switchable_bn_gives_each_switch_private_statistics():
+    bn = SwitchableBatchNorm2d(8, [4, 8], switch_num_features=[8, 4, 8])
+    assert bn.switch_keys == ['8', '4', '8_1']
+    assert sorted(bn.candidate_bn) == ['4', '8', '8_1']
+    # the original's state dict (one norm per width) loads; '8_1' from '8'
+    plain = SwitchableBatchNorm2d(8, [4, 8])
+    for norm in plain.candidate_bn.values():
+        norm.running_mean.uniform_()
+    assert not bn.load_state_dict(plain.state_dict()).missing_keys
+    assert torch.equal(bn.candidate_bn['8_1'].running_mean,
+                       plain.candidate_bn['8'].running_mean)
+    # the switch picks its norm where its width is active, else the width's
+    assert bn.active_bn() is bn.candidate_bn['8']
+    bn.switch = 2
+    assert bn.active_bn() is bn.candidate_bn['8_1']
+    bn.switch = 1  # width 4, but 8 channels are active
+    assert bn.active_bn() is bn.candidate_bn['8']
+    with pytest.raises(ValueError, match='switch_num_features holds 6'):
+        SwitchableBatchNorm2d(8, [4, 8], switch_num_features=[6])
+
+
+def test_slimmable_subnets_sharing_a_width_keep_their_statistics():
+    """Two subnets give the stem the same width (and differ elsewhere):
+    each has private statistics there, which SlimmableValLoop and exports
+    use (with one norm per width, both would update the same one)."""
+    torch.manual_seed(0)
+    autoslim = MODELS.build(_algorithm_cfg())
+    mutator = autoslim.mutator
+    mutator.set_choices(mutator.sample_choices('max'))
+    wide = mutator.config_template()
+    mutator.set_choices(mutator.sample_choices('min'))
+    narrow = mutator.config_template()
+    stem = 'backbone.conv1.conv_(0, 16)_16'
+    narrow[stem] = dict(wide[stem])  # the same stem width in both
+    cfg = _algorithm_cfg()
+    slimmable = MODELS.build(
+        dict(type='mmrazor.SlimmableNetwork',
+             architecture=cfg['architecture'], channel_cfg_paths=[wide,
+                                                                  narrow]))
+    bn = slimmable.architecture.backbone.conv1.bn
+    assert bn.switch_keys == ['16', '16_1']
+    inputs, samples = _batch()
+    slimmable.train()
+    slimmable(inputs, samples, mode='loss')
+    # one training step: each subnet updated its own norm, once
+    assert all(int(n.num_batches_tracked) == 1
+               for n in bn.candidate_bn.values())
+    from mmrazor.engine.runner.subnet_val_loop import SlimmableValLoop
+    for i in range(2):
+        SlimmableValLoop._activate(slimmable, i)
+        assert bn.switch == i
+        assert bn.active_bn() is bn.candidate_bn[bn.switch_keys[i]]
+    # exports keep the switch's norm
+    slimmable.eval()
+    slimmable.set_subnet(1)
+    static = export_static_model(slimmable.architecture)
+    with torch.no_grad():
+        diff = (static(inputs, mode='tensor') -
+                slimmable.architecture(inputs, mode='tensor')).abs()
+    assert diff.max() <= 1e-5
+    with pytest.raises(IndexError, match='no subnet 2'):
+        slimmable.set_subnet(2)

@@ -10,6 +10,7 @@ from mmengine.structures import BaseDataElement
 
 from mmrazor.registry import MODELS, TASK_UTILS, in_mmrazor_scope
 
+from ...architectures.dynamic_ops import SwitchableBatchNorm2d
 from ...mutables import SequentialMutableChannelUnit
 from ...mutators import ChannelMutator
 from ...mutators.channel_mutator import _load_units
@@ -150,7 +151,24 @@ class SlimmableNetwork(BaseAlgorithm):
             for s in subnets
         ]
         self.deploy_index = deploy_index
-        self.mutator.set_choices(self.subnets[deploy_index])
+        self.set_subnet(deploy_index)
+
+    def set_subnet(self, index: int) -> None:
+        """Make subnet ``index`` (of ``subnets``; -1 the last) active: its
+        widths, and its own batch norms where it shares a width with
+        another subnet (``SwitchableBatchNorm2d.switch``).
+
+        Args:
+            index (int): The subnet.
+        """
+        if not -len(self.subnets) <= index < len(self.subnets):
+            raise IndexError(f'SlimmableNetwork: no subnet {index}; there '
+                             f'are {len(self.subnets)}')
+        self.mutator.set_choices(self.subnets[index])
+        switch = index % len(self.subnets)
+        for module in self.architecture.modules():
+            if isinstance(module, SwitchableBatchNorm2d):
+                module.switch = switch
 
     def _build_mutator(self, cfg: Dict,
                        subnets: List[Dict[str, int]]) -> ChannelMutator:
@@ -164,6 +182,10 @@ class SlimmableNetwork(BaseAlgorithm):
             entry['init_args'] = dict(
                 entry.get('init_args', {}), candidate_choices=widths,
                 choice_mode='number')
+            if all(name in s for s in subnets):
+                # private batch norms for every subnet (see set_subnet)
+                entry['init_args']['switch_choices'] = [
+                    s[name] for s in subnets]
             units[name] = entry
         unit_cfg['units'] = units
         cfg['channel_unit_cfg'] = unit_cfg
@@ -184,10 +206,9 @@ class SlimmableNetwork(BaseAlgorithm):
         if self.deploy_index >= 0:
             return self.architecture(inputs, data_samples, mode='loss')
         losses: Dict[str, torch.Tensor] = {}
-        for i, subnet in enumerate(self.subnets):
-            self.mutator.set_choices(subnet)
+        for i in range(len(self.subnets)):
+            self.set_subnet(i)
             losses.update(add_prefix(
                 self.architecture(inputs, data_samples, mode='loss'),
                 f'subnet_{i}'))
-        self.mutator.set_choices(self.subnets[-1])
         return losses

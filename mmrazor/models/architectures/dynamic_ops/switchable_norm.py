@@ -1,7 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Switchable batch normalisation: private statistics for each width."""
 import copy
-from typing import Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -23,12 +23,28 @@ class SwitchableBatchNorm2d(nn.Module, DynamicOpMixin):
     comes from the channel mutable registered for ``num_features``,
     ``in_channels`` or ``out_channels`` and must keep the first channels.
 
+    Switches: when several subnets of a slimmable network give this layer
+    the same width but differ upstream, one batch norm per width would mix
+    their statistics (the original MMRazor does; retrained AutoSlim widths
+    then lose most of their accuracy in eval mode). With
+    ``switch_num_features`` (the width of each subnet, in order) every
+    subnet gets private statistics: the first subnet of a width uses the
+    width's batch norm (key ``'{n}'``, as in the original's checkpoints),
+    later ones their own (``'{n}_{k}'``). ``switch`` (set by
+    ``SlimmableNetwork``) names the active subnet; with ``switch=None``, or
+    when the active width is not the switch's, the width's batch norm is
+    used. A state dict without the ``'{n}_{k}'`` entries (the original's)
+    loads them from ``'{n}'``.
+
     Args:
         num_features (int): Channels of the full layer.
         candidate_num_features (Sequence[int]): The widths that have a
             batch norm.
         eps, momentum, affine, track_running_stats: As in
             ``nn.BatchNorm2d``.
+        switch_num_features (Sequence[int], optional): The width of each
+            switch (subnet); each must be in ``candidate_num_features``.
+            Defaults to None: one batch norm per width.
     """
 
     accepted_mutable_attrs: Tuple[str, ...] = ('num_features', 'in_channels',
@@ -40,7 +56,9 @@ class SwitchableBatchNorm2d(nn.Module, DynamicOpMixin):
                  eps: float = 1e-5,
                  momentum: float = 0.1,
                  affine: bool = True,
-                 track_running_stats: bool = True) -> None:
+                 track_running_stats: bool = True,
+                 switch_num_features: Optional[Sequence[int]] = None
+                 ) -> None:
         super().__init__()
         widths = sorted(set(int(n) for n in candidate_num_features))
         if not widths or widths[0] < 1 or widths[-1] > num_features:
@@ -48,10 +66,25 @@ class SwitchableBatchNorm2d(nn.Module, DynamicOpMixin):
                 'SwitchableBatchNorm2d: candidate_num_features must be in '
                 f'[1, {num_features}], got {list(candidate_num_features)}')
         self.num_features = num_features
+        keys = [str(n) for n in widths]
+        #: key of each switch's batch norm (empty: one per width)
+        self.switch_keys: List[str] = []
+        for n in switch_num_features or ():
+            if int(n) not in widths:
+                raise ValueError(
+                    f'SwitchableBatchNorm2d: switch_num_features holds {n}, '
+                    f'which is not one of candidate_num_features {widths}')
+            seen = sum(k.split('_')[0] == str(n) for k in self.switch_keys)
+            key = str(n) if seen == 0 else f'{n}_{seen}'
+            self.switch_keys.append(key)
+            if key not in keys:
+                keys.append(key)
+        #: the active switch (subnet index), or None
+        self.switch: Optional[int] = None
         self.candidate_bn = nn.ModuleDict({
-            str(n): nn.BatchNorm2d(n, eps, momentum, affine,
-                                   track_running_stats)
-            for n in widths
+            key: nn.BatchNorm2d(int(key.split('_')[0]), eps, momentum, affine,
+                                track_running_stats)
+            for key in keys
         })
         self._init_mutable_attrs()
 
@@ -60,16 +93,19 @@ class SwitchableBatchNorm2d(nn.Module, DynamicOpMixin):
 
     @classmethod
     def convert_from(cls, module: nn.BatchNorm2d,
-                     candidate_num_features: Sequence[int] = ()
+                     candidate_num_features: Sequence[int] = (),
+                     switch_num_features: Optional[Sequence[int]] = None
                      ) -> 'SwitchableBatchNorm2d':
-        """Start every width from the first channels of ``module``."""
+        """Start every width (and switch) from the first channels of
+        ``module``."""
         new = cls(module.num_features, candidate_num_features or
                   [module.num_features], module.eps, module.momentum,
-                  module.affine, module.track_running_stats)
+                  module.affine, module.track_running_stats,
+                  switch_num_features)
         state = {k: v for k, v in module.state_dict().items()
                  if not k.startswith('mutable_attrs.')}
-        for width, bn in new.candidate_bn.items():
-            n = int(width)
+        for key, bn in new.candidate_bn.items():
+            n = int(key.split('_')[0])
             bn.load_state_dict({
                 k: v if k == 'num_batches_tracked' else v[:n]
                 for k, v in state.items()
@@ -83,11 +119,34 @@ class SwitchableBatchNorm2d(nn.Module, DynamicOpMixin):
             raise ValueError('SwitchableBatchNorm2d needs the first channels'
                              ' active; got a mask of other channels')
         width = str(num_selected(index, self.num_features))
+        if self.switch is not None and self.switch_keys:
+            key = self.switch_keys[self.switch]
+            if key.split('_')[0] == width:
+                return self.candidate_bn[key]
         if width not in self.candidate_bn:
             raise ValueError(
                 f'SwitchableBatchNorm2d has no batch norm for {width} '
-                f'channels; its widths are {list(self.candidate_bn)}')
+                f'channels; its widths are '
+                f'{[k for k in self.candidate_bn if "_" not in k]}')
         return self.candidate_bn[width]
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        # a state dict without a later switch's batch norm (the original
+        # MMRazor's, one per width) gives it the width's
+        for key in self.candidate_bn:
+            if '_' not in key:
+                continue
+            own = f'{prefix}candidate_bn.{key}.'
+            if any(k.startswith(own) for k in state_dict):
+                continue
+            shared = f'{prefix}candidate_bn.{key.split("_")[0]}.'
+            for k in [k for k in state_dict if k.startswith(shared)]:
+                state_dict[own + k[len(shared):]] = state_dict[k]
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys,
+                                      unexpected_keys, error_msgs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.active_bn()(x)

@@ -1,6 +1,6 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """The unit of slimmable networks: given widths, switchable batch norms."""
-from typing import List
+from typing import Any, Dict, List, Optional
 
 import torch.nn as nn
 
@@ -26,6 +26,11 @@ class SlimmableChannelUnit(OneShotMutableChannelUnit):
         divisor (int): Counts are multiples of it. Defaults to 1.
         min_value (int): Smallest count. Defaults to 1.
         min_ratio (float): See ``SequentialMutableChannelUnit``.
+        switch_choices (list, optional): The choice of each subnet of the
+            slimmable network, in order (repeats allowed): each subnet then
+            gets private batch norms, also where it shares this unit's width
+            with another subnet (see :class:`SwitchableBatchNorm2d`).
+            Defaults to None: one batch norm per width, as the original.
     """
 
     def __init__(self,
@@ -35,12 +40,24 @@ class SlimmableChannelUnit(OneShotMutableChannelUnit):
                  divisor: int = 1,
                  min_value: int = 1,
                  min_ratio: float = 0.9,
+                 switch_choices: Optional[List[Choice]] = None,
                  **kwargs) -> None:
         if candidate_choices is None:
             candidate_choices = [num_channels] if choice_mode == 'number' \
                 else [1.0]
         super().__init__(num_channels, candidate_choices, choice_mode,
                          divisor, min_value, min_ratio, **kwargs)
+        for choice in switch_choices or ():
+            self.check_choice(choice)
+        self.switch_choices = (None if switch_choices is None else
+                               list(switch_choices))
+
+    @property
+    def init_args(self) -> Dict[str, Any]:
+        args = super().init_args
+        if self.switch_choices is not None:
+            args['switch_choices'] = list(self.switch_choices)
+        return args
 
     def prepare_for_pruning(self, model: nn.Module) -> None:
         """Switch the output batch norms, then register the mutable."""
@@ -57,7 +74,10 @@ class SlimmableChannelUnit(OneShotMutableChannelUnit):
                 # a norm shared with other units (after a concat) keeps
                 # one set of statistics
                 continue
-            switchable = SwitchableBatchNorm2d.convert_from(module, widths)
+            switches = None if self.switch_choices is None else [
+                self.choice_to_number(c) for c in self.switch_choices]
+            switchable = SwitchableBatchNorm2d.convert_from(
+                module, widths, switches)
             switchable.mutable_attrs = module.mutable_attrs
             switchable.train(module.training)
             parent, _, attr = channel.name.rpartition('.')

@@ -173,7 +173,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--supernet-epochs', type=int, default=None,
                         help="default: the supernet config's (10)")
     parser.add_argument('--retrain-epochs', type=int, default=None,
-                        help="default: the slimmable config's (10)")
+                        help="default: the slimmable config's (8)")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--quick', action='store_true',
                         help='1 epoch per stage on 64 images: checks the '

@@ -4,7 +4,7 @@
 # greedy search found, then on uniform widths with no more FLOPs each.
 _base_ = ['./autoslim_mbv2_supernet_digits.py']
 
-retrain_epochs = 10
+retrain_epochs = 8
 
 # Replace with the files the search wrote (subnet_flops-*.yaml), or give
 # subnets as dicts in the same units format.

@@ -104,3 +104,8 @@ test_cfg = dict(
     type='mmrazor.SubnetValLoop',
     subnets=('max', 'min'),
     calibrate_sample_num=4096)
+
+# 32 GPUs x 64 images; `tools/train.py --auto-scale-lr` scales the learning
+# rate from this batch (the original config had no base, so the flag was
+# refused for it; nothing changes without the flag).
+auto_scale_lr = dict(base_batch_size=2048)

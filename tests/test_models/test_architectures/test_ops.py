@@ -119,3 +119,47 @@ def test_identity_is_identity_when_shapes_match():
         dict(type='Identity', in_channels=8, out_channels=8, stride=1))
     x = torch.randn(1, 8, 3, 3)
     assert op(x) is x
+
+
+def test_conv_bn_act_keeps_the_original_keys_and_applies_se():
+    plain = MODELS.build(dict(type='mmrazor.ConvBnAct', in_channels=8,
+                              out_channels=8, kernel_size=3, padding=1,
+                              skip=True))
+    assert {k.rsplit('.', 1)[0] for k in plain.state_dict()} == {
+        'convModule.conv', 'convModule.bn'}
+    x = torch.randn(2, 8, 6, 6)
+    with torch.no_grad():
+        plain.eval()
+        assert torch.allclose(plain(x), plain.convModule(x) + x)
+        se = MODELS.build(dict(type='mmrazor.ConvBnAct', in_channels=8,
+                               out_channels=16, kernel_size=1, stride=2,
+                               se_cfg=dict(ratio=4)))
+        se.eval()
+        out = se(x)
+        assert out.shape == (2, 16, 3, 3)
+        assert 'se.conv1.conv.weight' in se.state_dict()
+        # the SE layer is applied (the original built it and skipped it)
+        assert torch.allclose(out, se.se(se.convModule(x)))
+        assert not torch.allclose(out, se.convModule(x))
+
+
+@pytest.mark.parametrize('in_channels,out_channels,stride,dilation',
+                         [(8, 8, 1, 1), (8, 16, 2, 1), (8, 8, 1, 2)])
+def test_depthwise_separable_conv(in_channels, out_channels, stride,
+                                  dilation):
+    op = MODELS.build(dict(
+        type='mmrazor.DepthwiseSeparableConv', in_channels=in_channels,
+        out_channels=out_channels, stride=stride, dilation=dilation,
+        se_cfg=dict(ratio=4))).eval()
+    x = torch.randn(2, in_channels, 8, 8)
+    with torch.no_grad():
+        out = op(x)
+        assert out.shape == (2, out_channels, 8 // stride, 8 // stride)
+        body = op.conv_pw(op.se(op.conv_dw(x)))
+        residual = stride == 1 and in_channels == out_channels
+        assert torch.allclose(out, body + x if residual else body)
+    assert op.conv_dw.conv.groups == in_channels
+    assert not op.conv_pw.with_activation  # pw_act=False
+    keys = {k.rsplit('.', 1)[0] for k in op.state_dict()}
+    assert {'conv_dw.conv', 'conv_dw.bn', 'conv_pw.conv', 'conv_pw.bn',
+            'se.conv1.conv', 'se.conv2.conv'} <= keys

@@ -9,6 +9,7 @@ from .darts_series import (
                            DartsSkipConnect,
                            DartsZero,
 )
+from .efficientnet_series import ConvBnAct, DepthwiseSeparableConv
 from .gather_tensors import GatherTensors
 from .mobilenet_series import MBBlock, ShortcutLayer
 from .shufflenet_series import ShuffleBlock, ShuffleXception
@@ -20,8 +21,8 @@ from .transformer_series import (
 )
 
 __all__ = [
-    'BaseOP', 'GatherTensors', 'Identity', 'MBBlock', 'ShortcutLayer',
-    'ShuffleBlock',
+    'BaseOP', 'ConvBnAct', 'DepthwiseSeparableConv', 'GatherTensors',
+    'Identity', 'MBBlock', 'ShortcutLayer', 'ShuffleBlock',
     'ShuffleXception', 'DartsDilConv', 'DartsPoolBN', 'DartsSepConv',
     'DartsSkipConnect', 'DartsZero', 'MultiheadAttention', 'PatchEmbed',
     'RelativePosition2D', 'TransformerEncoderLayer'

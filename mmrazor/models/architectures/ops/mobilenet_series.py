@@ -141,6 +141,7 @@ class MBBlock(BaseOP):
         self.drop_path_rate = drop_path_rate
         self.with_cp = with_cp
         self.with_se = se_cfg is not None
+        self.se_cfg = se_cfg
         self.with_attentive_shortcut = with_attentive_shortcut
         self.with_res_shortcut = (stride == 1 and in_channels == out_channels
                                   and not with_attentive_shortcut)

@@ -18,26 +18,27 @@ from ..ops.transformer_series import (
 )
 from ._mixin import DynamicOpMixin
 from .dynamic_attention import (
-                                DynamicMultiheadAttention,
-                                DynamicPatchEmbed,
-                                DynamicRelativePosition2D,
+                                      DynamicMultiheadAttention,
+                                      DynamicPatchEmbed,
+                                      DynamicRelativePosition2D,
 )
 from .dynamic_container import DynamicSequential
 from .dynamic_conv import (
-                           BigNasConv2d,
-                           DynamicConv2d,
-                           DynamicConv2dAdaptivePadding,
-                           OFAConv2d,
+                                      BigNasConv2d,
+                                      DynamicConv2d,
+                                      DynamicConv2dAdaptivePadding,
+                                      OFAConv2d,
 )
 from .dynamic_linear import DynamicLinear
 from .dynamic_norm import (
-                           DynamicBatchNorm1d,
-                           DynamicBatchNorm2d,
-                           DynamicBatchNorm3d,
-                           DynamicBatchNormMixin,
-                           DynamicBatchNormXd,
-                           DynamicLayerNorm,
-                           DynamicLayerNorm2d,
+                                      DynamicBatchNorm1d,
+                                      DynamicBatchNorm2d,
+                                      DynamicBatchNorm3d,
+                                      DynamicBatchNormMixin,
+                                      DynamicBatchNormXd,
+                                      DynamicLayerNorm,
+                                      DynamicLayerNorm2d,
+                                      DynamicSyncBatchNorm,
 )
 from .dynamic_resizer import DynamicInputResizer, InputResizer
 from .fuse_conv import FuseConv2d
@@ -75,7 +76,8 @@ __all__ = [
     'DynamicBatchNorm2d', 'DynamicLayerNorm', 'DynamicLayerNorm2d',
     'DynamicSequential', 'DynamicInputResizer', 'InputResizer',
     'SwitchableBatchNorm2d', 'DYNAMIC_OF', 'DynamicBatchNorm3d',
-    'DynamicBatchNormXd', 'FuseConv2d', 'DynamicMixin', 'DynamicChannelMixin',
+    'DynamicBatchNormXd', 'DynamicSyncBatchNorm', 'FuseConv2d',
+    'DynamicMixin', 'DynamicChannelMixin',
     'DynamicConvMixin', 'DynamicLinearMixin', 'DynamicLayerNormMixin',
     'DynamicBatchNormMixin', 'DynamicMultiheadAttention',
     'DynamicRelativePosition2D', 'DynamicPatchEmbed'

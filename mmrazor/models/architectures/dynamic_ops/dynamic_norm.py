@@ -174,6 +174,78 @@ class DynamicBatchNormXd(_DynamicBatchNormMixin, _BatchNormXd):
         self._init_mutable_attrs()
 
 
+@MODELS.register_module()
+class DynamicSyncBatchNorm(_DynamicBatchNormMixin, nn.SyncBatchNorm):
+    """A ``nn.SyncBatchNorm`` with elastic features: in distributed
+    training the batch statistics of the active features are synchronised
+    over the process group (torch's sync kernel, so GPU inputs only, as
+    ``nn.SyncBatchNorm``); otherwise it computes what
+    :class:`DynamicBatchNorm2d` does.
+
+    Mutable attributes: ``num_features``, ``in_channels`` or
+    ``out_channels``.
+    """
+
+    static_type = nn.SyncBatchNorm
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_mutable_attrs()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        index = _feature_index(self) if \
+            self._modules['mutable_attrs']._modules else None
+        if index is None or not self._syncs():
+            # full width (SyncBatchNorm itself), or no synchronisation
+            return super().forward(x)
+        if x.device.type == 'cpu':
+            raise ValueError('DynamicSyncBatchNorm synchronises GPU inputs '
+                             'only (as nn.SyncBatchNorm); got a CPU tensor')
+        self._check_input_dim(x)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked)
+        mean = var = None
+        if self.track_running_stats and self.running_mean is not None:
+            mean = select(self.running_mean, index)
+            var = select(self.running_var, index)
+        weight = select(self.weight, index) if self.affine else None
+        bias = select(self.bias, index) if self.affine else None
+        group = self.process_group or torch.distributed.group.WORLD
+        from torch.nn.modules._functions import SyncBatchNorm as _SyncBN
+        out = _SyncBN.apply(x, weight, bias, mean, var, self.eps, factor,
+                            group, torch.distributed.get_world_size(group))
+        if isinstance(index, torch.Tensor) and mean is not None:
+            # index_select copied the statistics: write the update back.
+            self.running_mean[index] = mean
+            self.running_var[index] = var
+        return out
+
+    def _syncs(self) -> bool:
+        if not (self.training and torch.distributed.is_available()
+                and torch.distributed.is_initialized()):
+            return False
+        group = self.process_group or torch.distributed.group.WORLD
+        return torch.distributed.get_world_size(group) > 1
+
+    @classmethod
+    def convert_from(cls, module: nn.modules.batchnorm._BatchNorm):
+        """Build from a ``SyncBatchNorm`` (or any batch norm), keeping its
+        process group."""
+        new = super().convert_from(module)
+        new.process_group = getattr(module, 'process_group', None)
+        return new
+
+    def to_static_op(self) -> nn.Module:
+        """A ``nn.SyncBatchNorm`` with the active features and the same
+        process group."""
+        static = super().to_static_op()
+        static.process_group = self.process_group
+        return static
+
+
 # the original MMRazor's name of the shared base of dynamic batch norms
 DynamicBatchNormMixin = _DynamicBatchNormMixin
 

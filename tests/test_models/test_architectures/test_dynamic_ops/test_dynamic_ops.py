@@ -14,6 +14,7 @@ from mmrazor.models.architectures.dynamic_ops import (
     DynamicLayerNorm,
     DynamicLinear,
     DynamicSequential,
+    DynamicSyncBatchNorm,
     OFAConv2d,
 )
 from mmrazor.models.mutables import (
@@ -134,7 +135,8 @@ def test_linear():
 
 
 @pytest.mark.parametrize('cls,shape', [(DynamicBatchNorm2d, (4, 6, 3, 3)),
-                                       (DynamicBatchNorm1d, (4, 6))])
+                                       (DynamicBatchNorm1d, (4, 6)),
+                                       (DynamicSyncBatchNorm, (4, 6, 3, 3))])
 def test_batch_norm_updates_active_statistics(cls, shape):
     bn = cls(10)
     mutable = SimpleMutableChannel(10)
@@ -286,3 +288,23 @@ def test_inference_cache_is_never_stale():
     with torch.no_grad():
         assert not torch.equal(conv(x), before)
         assert torch.equal(conv(x), conv.to_static_op().eval()(x))
+
+
+def test_sync_batch_norm_outside_distributed_is_a_batch_norm():
+    """Not distributed: DynamicSyncBatchNorm computes what
+    DynamicBatchNorm2d computes, and converts from a SyncBatchNorm keeping
+    its process group."""
+    torch.manual_seed(0)
+    sync = DynamicSyncBatchNorm.convert_from(nn.SyncBatchNorm(10))
+    plain = DynamicBatchNorm2d(10)
+    x = torch.randn(4, 6, 3, 3)
+    outs = []
+    for bn in (sync, plain):
+        mutable = SquentialMutableChannel(10)
+        bn.register_mutable_attr('num_features', mutable)
+        mutable.current_choice = 6
+        bn.train()
+        outs.append((bn(x), bn.running_mean.clone()))
+    assert torch.allclose(outs[0][0], outs[1][0])
+    assert torch.allclose(outs[0][1], outs[1][1])
+    assert isinstance(sync.to_static_op(), nn.SyncBatchNorm)

@@ -16,6 +16,7 @@ from .. import (
                 DynamicPatchEmbed,
                 DynamicRelativePosition2D,
                 DynamicSequential,
+                DynamicSyncBatchNorm,
                 FuseConv2d,
                 OFAConv2d,
                 SwitchableBatchNorm2d,
@@ -27,5 +28,5 @@ __all__ = [
     'SwitchableBatchNorm2d', 'DynamicSequential', 'FuseConv2d',
     'DynamicConv2dAdaptivePadding', 'DynamicBatchNormXd',
     'DynamicInputResizer', 'DynamicLayerNorm', 'DynamicMultiheadAttention',
-    'DynamicPatchEmbed', 'DynamicRelativePosition2D'
+    'DynamicPatchEmbed', 'DynamicRelativePosition2D', 'DynamicSyncBatchNorm'
 ]

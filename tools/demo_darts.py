@@ -82,12 +82,6 @@ def _std(values: List[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def _size(indices: Optional[int], total: int = 1437) -> int:
-    """Images of a digits training split with ``indices`` (first ``n``,
-    last ``-n``, or all 1437)."""
-    return total if indices is None else min(abs(indices), total)
-
-
 def final_accuracy(runner: Runner) -> float:
     return float(runner.message_hub.get_scalar('val/accuracy/top1').current())
 
@@ -273,9 +267,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         cfg.train_dataloader.dataset.indices = 32
         cfg.train_cfg.mutator_dataloader.dataset.indices = -32
         cfg.val_dataloader.dataset.indices = 64
-    loader = cfg.train_dataloader
-    cfg.model.arch_warmup_iters = warmup_epochs * math.ceil(
-        _size(loader.dataset.indices) / loader.batch_size)
+    cfg.model.arch_warmup_epochs = warmup_epochs
     arch_lr = cfg.optim_wrapper.mutator.optimizer.lr
     cfg.work_dir = osp.join(run_dir, 'search')
     cfg.randomness = dict(seed=0)

@@ -81,6 +81,29 @@ def test_search_config_runs_and_dumps_a_retrainable_subnet(tmp_path, loop):
     assert count_mutables(model) == 0
 
 
+@pytest.mark.parametrize('warmup,epochs,moved', [(1, 1, False),
+                                                  (1, 2, True)])
+def test_epoch_loop_tells_the_warmup(tmp_path, warmup, epochs, moved):
+    """arch_warmup_epochs counts the loop's epochs: a 1-epoch warm-up
+    leaves alpha alone for the first epoch and not after."""
+    cfg = fake('darts_supernet_unroll_1xb96_cifar10.py', tmp_path)
+    cfg.model.architecture.backbone.update(base_channels=4, num_layers=3,
+                                           out_indices=(2, ))
+    cfg.model.architecture.head.in_channels = 64
+    cfg.model.update(unroll=False, arch_warmup_epochs=warmup)
+    cfg.train_cfg = dict(type='mmrazor.DartsEpochBasedTrainLoop',
+                         max_epochs=epochs,
+                         mutator_dataloader=cfg.train_dataloader)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1)
+    cfg.custom_hooks = []
+    runner = Runner.from_cfg(cfg)
+    before = [p.detach().clone() for p in runner.model.mutator.parameters()]
+    runner.train()
+    after = list(runner.model.mutator.parameters())
+    assert any(not torch.equal(a, b)
+               for a, b in zip(before, after)) == moved
+
+
 @pytest.mark.parametrize('name', ['darts_subnet_1xb96_cifar10_2.0.py',
                                   'darts_subnet_1xb96_cifar10_2.0_mmrazor.py'])
 def test_subnet_configs_train_two_iters(tmp_path, name):

@@ -6,6 +6,7 @@ from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from torch.utils.data import DataLoader
 
 from mmrazor.registry import LOOPS
+from mmrazor.utils.model_wrappers import unwrap_model
 
 
 class _Cycle:
@@ -49,6 +50,14 @@ class _Pairs:
 
     def __next__(self) -> Tuple[Any, Any]:
         return next(self.weights), next(self.arch)
+
+
+def _tell_progress(runner, epoch: Optional[int], iteration: int) -> None:
+    """Tell the algorithm (``Darts.set_train_progress``) where training is,
+    before the step: its warm-up counts the loop's epochs or iterations."""
+    model = unwrap_model(runner.model)
+    if hasattr(model, 'set_train_progress'):
+        model.set_train_progress(epoch, iteration)
 
 
 def _build(runner, dataloader: Union[DataLoader, Dict],
@@ -104,6 +113,7 @@ class DartsEpochBasedTrainLoop(EpochBasedTrainLoop):
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
         for idx, data_batch in enumerate(self.dataloader):
+            _tell_progress(self.runner, self._epoch, self._iter)
             self.run_iter(idx, (data_batch, next(self._arch_batches)))
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
@@ -143,3 +153,8 @@ class DartsIterBasedTrainLoop(IterBasedTrainLoop):
         # resume): it now yields pairs.
         self.dataloader_iterator = _Pairs(
             _Cycle(self.dataloader), _Cycle(self.mutator_dataloader))
+
+    def run_iter(self, data_batch: Any) -> None:
+        """One step on a (weight batch, architecture batch) pair."""
+        _tell_progress(self.runner, None, self._iter)
+        super().run_iter(data_batch)

@@ -93,12 +93,12 @@ def calibrate_bn_statistics(model: nn.Module,
         for m, momentum in saved.items():
             m.momentum = momentum
         model.train(was_training)
-    if get_world_size() > 1:
+    stats = [t for m in norms for t in (m.running_mean, m.running_var)
+             if t is not None]
+    if get_world_size() > 1 and stats:
         # Each rank saw its own share of the data: average the statistics,
         # so that every rank evaluates the same subnet (one collective for
         # all of them: a gloo call per tensor cost more than the forward).
-        stats = [t for m in norms for t in (m.running_mean, m.running_var)
-                 if t is not None]
         flat = torch.cat([t.reshape(-1).double() for t in stats])
         all_reduce(flat, op='mean')
         offset = 0

@@ -217,21 +217,22 @@ def _alphas(algo):
     return [a.detach().clone() for a in algo.mutator.parameters()]
 
 
-@pytest.mark.parametrize('runner_iters', [False, True])
-def test_arch_warmup_makes_weight_steps_only(runner_iters):
-    """With arch_warmup_iters=2 the first two iterations (the runner's,
-    or the algorithm's own count outside a runner) leave alpha alone and
-    still train the weights; the third moves alpha."""
-    from mmengine.logging import MessageHub
-    hub = MessageHub.get_instance(f'darts_warmup_{runner_iters}')
+@pytest.mark.parametrize('told', [None, 'iters', 'epochs'])
+def test_arch_warmup_makes_weight_steps_only(told):
+    """A 2-step warm-up (the loop's iterations or epochs, or the
+    algorithm's own count of steps when no loop tells it) leaves alpha
+    alone and still trains the weights; the third step moves alpha."""
     algo = _algorithm(unroll=False)
-    algo.arch_warmup_iters = 2
+    if told == 'epochs':
+        algo.arch_warmup_epochs = 2
+    else:
+        algo.arch_warmup_iters = 2
     optim = _optim(algo)
     for it in range(3):
-        if runner_iters:
-            hub.update_info('iter', it)
-        else:
-            hub.pop_info('iter', None)
+        if told == 'iters':
+            algo.set_train_progress(None, it)
+        elif told == 'epochs':
+            algo.set_train_progress(it, 10 * it)
         alphas = _alphas(algo)
         weights = [w.detach().clone() for w in algo.architecture.parameters()]
         logs = algo.train_step((_batch(it), _batch(10 + it)), optim)
@@ -244,10 +245,22 @@ def test_arch_warmup_makes_weight_steps_only(runner_iters):
             assert any(moved) and 'mutator.loss' in logs
 
 
+def test_arch_warmup_epochs_need_an_epoch_loop():
+    algo = _algorithm(unroll=False)
+    algo.arch_warmup_epochs = 1
+    algo.set_train_progress(None, 0)
+    with pytest.raises(RuntimeError, match='DartsEpochBasedTrainLoop'):
+        algo.train_step((_batch(0), _batch(1)), _optim(algo))
+
+
 @pytest.mark.parametrize('value', [-1, 1.5, True])
-def test_arch_warmup_rejects_bad_values(value):
+@pytest.mark.parametrize('name', ['arch_warmup_iters', 'arch_warmup_epochs'])
+def test_arch_warmup_rejects_bad_values(name, value):
     arch = tiny_darts_classifier(base_channels=2, num_layers=2, num_nodes=2,
                                  num_classes=3, ops=OPS)
-    with pytest.raises(ValueError, match=r'arch_warmup_iters must be an int'):
+    with pytest.raises(ValueError, match=f'{name} must be an int'):
         MODELS.build(dict(type='mmrazor.Darts', architecture=arch,
-                          arch_warmup_iters=value))
+                          **{name: value}))
+    with pytest.raises(ValueError, match='not both'):
+        MODELS.build(dict(type='mmrazor.Darts', architecture=arch,
+                          arch_warmup_iters=2, arch_warmup_epochs=1))

@@ -4,7 +4,6 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, MMSeparateDistributedDataParallel
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
@@ -65,14 +64,16 @@ class Darts(BaseAlgorithm):
     2. Weight step on the training batch, with the architecture parameters
        frozen: the weight update uses the training-batch gradient only.
 
-    With ``arch_warmup_iters=n`` the first ``n`` iterations make only the
-    weight step (the architecture batch is unused), as P-DARTS and PC-DARTS
-    warm the weights up: a search whose convolutions are still untrained
-    favours parameter-free ops (Zela et al., "Understanding and
-    Robustifying Differentiable Architecture Search", ICLR 2020). The
-    iteration is the runner's (``MessageHub`` info ``iter``, so a resumed
-    search does not warm up again); outside a runner, this algorithm's own
-    count of train steps.
+    With ``arch_warmup_epochs=n`` (or ``arch_warmup_iters=n``) the first
+    ``n`` epochs (iterations) make only the weight step (the architecture
+    batch is unused), as P-DARTS and PC-DARTS warm the weights up: a search
+    whose convolutions are still untrained favours parameter-free ops (Zela
+    et al., "Understanding and Robustifying Differentiable Architecture
+    Search", ICLR 2020). The DARTS train loops tell the algorithm their
+    epoch and iteration before each step (:meth:`set_train_progress`), so
+    a resumed search does not warm up again and the warm-up does not
+    depend on the number of ranks; outside them, iterations are this
+    algorithm's own count of train steps.
 
     Under distributed training every gradient is averaged over the ranks
     here (``model_wrapper_cfg=dict(type='mmrazor.DartsDDP')``, an alias of
@@ -92,6 +93,9 @@ class Darts(BaseAlgorithm):
         arch_warmup_iters (int): Iterations of weight steps only before the
             architecture learns. Defaults to 0 (the paper and the original
             MMRazor).
+        arch_warmup_epochs (int): The same in epochs of
+            ``DartsEpochBasedTrainLoop``; give one of the two. Defaults
+            to 0.
         data_preprocessor (dict | nn.Module, optional): Batch preprocessor.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -103,6 +107,7 @@ class Darts(BaseAlgorithm):
                  norm_training: bool = False,
                  exclude: Sequence[str] = ('zero', ),
                  arch_warmup_iters: int = 0,
+                 arch_warmup_epochs: int = 0,
                  data_preprocessor: Optional[Union[Dict, nn.Module]] = None,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(architecture, data_preprocessor, init_cfg)
@@ -119,15 +124,21 @@ class Darts(BaseAlgorithm):
         self.unroll = unroll
         self.norm_training = norm_training
         self.exclude = tuple(exclude)
-        if (isinstance(arch_warmup_iters, bool)
-                or not isinstance(arch_warmup_iters, int)
-                or arch_warmup_iters < 0):
+        for name, value in (('arch_warmup_iters', arch_warmup_iters),
+                            ('arch_warmup_epochs', arch_warmup_epochs)):
+            if isinstance(value, bool) or not isinstance(value, int) \
+                    or value < 0:
+                raise ValueError(
+                    f'Darts: {name} must be an int >= 0 (weight steps only '
+                    f'before the architecture learns), got {value!r}')
+        if arch_warmup_iters and arch_warmup_epochs:
             raise ValueError(
-                'Darts: arch_warmup_iters must be an int >= 0 (iterations '
-                'of weight steps before the architecture learns), got '
-                f'{arch_warmup_iters!r}')
+                'Darts: give arch_warmup_iters or arch_warmup_epochs, not '
+                f'both (got {arch_warmup_iters} and {arch_warmup_epochs})')
         self.arch_warmup_iters = arch_warmup_iters
+        self.arch_warmup_epochs = arch_warmup_epochs
         self._steps = 0
+        self._progress: Optional[Tuple[Optional[int], int]] = None
 
     @property
     def nas_mutator(self) -> NasMutator:
@@ -172,7 +183,7 @@ class Darts(BaseAlgorithm):
                 "train_cfg=dict(type='mmrazor.DartsEpochBasedTrainLoop', "
                 'mutator_dataloader=...)')
         train_data = self.data_preprocessor(data[0], True)
-        warming_up = self._current_iter() < self.arch_warmup_iters
+        warming_up = self._warming_up()
         self._steps += 1
         if warming_up:
             return prefixed(self.weight_step(train_data, weight_optim),
@@ -193,12 +204,22 @@ class Darts(BaseAlgorithm):
         return {**prefixed(arch_logs, 'mutator'),
                 **prefixed(weight_logs, 'supernet')}
 
-    def _current_iter(self) -> int:
-        """The runner's iteration (0-based), or this algorithm's own count
-        of train steps outside a runner."""
-        hub = MessageHub.get_current_instance()
-        runner_iter = hub.get_info('iter') if hub is not None else None
-        return self._steps if runner_iter is None else int(runner_iter)
+    def set_train_progress(self, epoch: Optional[int],
+                           iteration: int) -> None:
+        """Called by the DARTS train loops before each step: the loop's
+        epoch (None in iteration-based training) and iteration, 0-based."""
+        self._progress = (epoch, iteration)
+
+    def _warming_up(self) -> bool:
+        epoch, iteration = self._progress or (None, self._steps)
+        if self.arch_warmup_epochs:
+            if epoch is None:
+                raise RuntimeError(
+                    'Darts: arch_warmup_epochs counts the epochs of '
+                    "train_cfg=dict(type='mmrazor.DartsEpochBasedTrainLoop'"
+                    ', ...); this run has none: use arch_warmup_iters')
+            return epoch < self.arch_warmup_epochs
+        return iteration < self.arch_warmup_iters
 
     def weight_step(self, data: Dict, optim_wrapper: OptimWrapper
                     ) -> Dict[str, Tensor]:

@@ -10,10 +10,9 @@ _base_ = ['mmcls::_base_/default_runtime.py']
 
 image_size = 8
 search_epochs = 20
-# Weights only for the first half (12 iterations an epoch: 718 images in
-# batches of 64): with untrained convolutions the architecture step favours
-# parameter-free ops (Zela et al., ICLR 2020), as a search without warm-up
-# did here (an all-average-pooling normal cell).
+# Weights only for the first half: with untrained convolutions the
+# architecture step favours parameter-free ops (Zela et al., ICLR 2020), as
+# a search without warm-up did here (an all-average-pooling normal cell).
 arch_warmup_epochs = 10
 
 # Digits statistics at 8x8 (mmrazor.datasets.digits_mean_std(8)).
@@ -63,7 +62,7 @@ model = dict(
     architecture=supernet,
     mutator=dict(type='mmrazor.NasMutator'),
     unroll=True,
-    arch_warmup_iters=arch_warmup_epochs * 12)
+    arch_warmup_epochs=arch_warmup_epochs)
 
 # The 1437 training images in two halves: weights learn on the first 718,
 # the architecture on the last 719 (the split is sorted by digit index,

@@ -307,12 +307,44 @@ class ChannelMutator(BaseModule):
 # fusion and Group Fisher's bookkeeping live in their units and algorithms).
 OneShotChannelMutator = MODELS.register_module(
     name='OneShotChannelMutator', module=ChannelMutator)
-SlimmableChannelMutator = MODELS.register_module(
-    name='SlimmableChannelMutator', module=ChannelMutator)
 DCFFChannelMutator = MODELS.register_module(
     name='DCFFChannelMutator', module=ChannelMutator)
 GroupFisherChannelMutator = MODELS.register_module(
     name='GroupFisherChannelMutator', module=ChannelMutator)
+
+@MODELS.register_module()
+class SlimmableChannelMutator(ChannelMutator):
+    """The channel mutator of ``SlimmableNetwork``: setting the choices of
+    one of its subnets also makes that subnet's private batch norms active
+    (``SwitchableBatchNorm2d.switch``), whoever sets them (the network, a
+    validation or search loop, ``load_fix_subnet``); other choices use the
+    norms of their widths. Arguments are those of :class:`ChannelMutator`.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._subnets: List[Dict[str, Any]] = []
+        self._switchables: List[nn.Module] = []
+
+    def set_subnets(self, subnets: List[Dict[str, Any]],
+                    switchables: List[nn.Module]) -> None:
+        """Record the subnets (``{group key: choice}`` each, in switch
+        order) and the switchable batch norms to switch."""
+        self._subnets = [dict(s) for s in subnets]
+        self._switchables = list(switchables)
+
+    def set_choices(self, choices: Dict[str, Any],
+                    switch: Optional[int] = None) -> None:
+        """Set ``{group key: choice}`` and the batch norms of the subnet
+        with exactly these choices (the first, unless ``switch`` names
+        one; none: the width's norms)."""
+        super().set_choices(choices)
+        if switch is None:
+            switch = next((i for i, s in enumerate(self._subnets)
+                           if s == dict(choices)), None)
+        for module in self._switchables:
+            module.switch = switch
+
 
 # The original MMRazor's module path of the DMCP mutator (its
 # ``channel_mutator`` package held every channel mutator).

@@ -1,6 +1,7 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 import copy
 import os.path as osp
+import random
 
 import pytest
 import torch
@@ -96,6 +97,7 @@ def test_onnx_parity_of_a_random_subnet(autoslim, tmp_path):
     onnxruntime = pytest.importorskip('onnxruntime')
     autoslim.eval()
     torch.manual_seed(2)
+    random.seed(2)  # the mutator draws from Python's random
     autoslim.mutator.set_choices(autoslim.mutator.sample_choices())
     static = export_static_model(autoslim.architecture)
     inputs, _ = _batch(2)
@@ -221,6 +223,16 @@ def test_slimmable_subnets_sharing_a_width_keep_their_statistics():
         SlimmableValLoop._activate(slimmable, i)
         assert bn.switch == i
         assert bn.active_bn() is bn.candidate_bn[bn.switch_keys[i]]
+    # whoever sets a subnet's choices through the mutator gets its norms
+    for i in (1, 0, 1):
+        slimmable.mutator.set_choices(slimmable.subnets[i])
+        assert bn.switch == i
+    choices = dict(slimmable.subnets[0])
+    key = next(k for k in choices if k != stem)
+    choices[key] = slimmable.mutator.choices[key][0]  # no subnet's choices
+    if choices != slimmable.subnets[1]:
+        slimmable.mutator.set_choices(choices)
+        assert bn.switch is None and bn.active_bn() is bn.candidate_bn['16']
     # exports keep the switch's norm
     slimmable.eval()
     slimmable.set_subnet(1)

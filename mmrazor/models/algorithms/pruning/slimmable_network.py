@@ -13,7 +13,7 @@ from mmrazor.registry import MODELS, TASK_UTILS, in_mmrazor_scope
 from ...architectures.dynamic_ops import SwitchableBatchNorm2d
 from ...mutables import SequentialMutableChannelUnit
 from ...mutators import ChannelMutator
-from ...mutators.channel_mutator import _load_units
+from ...mutators.channel_mutator import SlimmableChannelMutator, _load_units
 from .._sandwich import add_prefix
 from ..base import BaseAlgorithm, LossResults
 from ._layer_channels import is_layer_channel_file, layer_channels_to_units
@@ -150,6 +150,11 @@ class SlimmableNetwork(BaseAlgorithm):
             {k: v for k, v in s.items() if k in self.mutator.choices}
             for s in subnets
         ]
+        if isinstance(self.mutator, SlimmableChannelMutator):
+            self.mutator.set_subnets(self.subnets, [
+                m for m in self.architecture.modules()
+                if isinstance(m, SwitchableBatchNorm2d)
+            ])
         self.deploy_index = deploy_index
         self.set_subnet(deploy_index)
 
@@ -164,15 +169,20 @@ class SlimmableNetwork(BaseAlgorithm):
         if not -len(self.subnets) <= index < len(self.subnets):
             raise IndexError(f'SlimmableNetwork: no subnet {index}; there '
                              f'are {len(self.subnets)}')
-        self.mutator.set_choices(self.subnets[index])
-        switch = index % len(self.subnets)
-        for module in self.architecture.modules():
-            if isinstance(module, SwitchableBatchNorm2d):
-                module.switch = switch
+        if isinstance(self.mutator, SlimmableChannelMutator):
+            self.mutator.set_choices(self.subnets[index],
+                                     switch=index % len(self.subnets))
+        else:
+            self.mutator.set_choices(self.subnets[index])
 
     def _build_mutator(self, cfg: Dict,
                        subnets: List[Dict[str, int]]) -> ChannelMutator:
         cfg = copy.deepcopy(cfg)
+        kind = cfg.get('type')
+        mutator_cls = kind if isinstance(kind, type) else MODELS.get(kind)
+        # private batch norms per subnet need a mutator that switches them
+        switches = isinstance(mutator_cls, type) and issubclass(
+            mutator_cls, SlimmableChannelMutator)
         unit_cfg = dict(cfg.get('channel_unit_cfg',
                                 dict(type='SlimmableChannelUnit')))
         units = _load_units(unit_cfg.get('units'))
@@ -182,7 +192,7 @@ class SlimmableNetwork(BaseAlgorithm):
             entry['init_args'] = dict(
                 entry.get('init_args', {}), candidate_choices=widths,
                 choice_mode='number')
-            if all(name in s for s in subnets):
+            if switches and all(name in s for s in subnets):
                 # private batch norms for every subnet (see set_subnet)
                 entry['init_args']['switch_choices'] = [
                     s[name] for s in subnets]

@@ -30,11 +30,12 @@ class SwitchableBatchNorm2d(nn.Module, DynamicOpMixin):
     ``switch_num_features`` (the width of each subnet, in order) every
     subnet gets private statistics: the first subnet of a width uses the
     width's batch norm (key ``'{n}'``, as in the original's checkpoints),
-    later ones their own (``'{n}_{k}'``). ``switch`` (set by
-    ``SlimmableNetwork``) names the active subnet; with ``switch=None``, or
-    when the active width is not the switch's, the width's batch norm is
-    used. A state dict without the ``'{n}_{k}'`` entries (the original's)
-    loads them from ``'{n}'``.
+    later ones their own (``'{n}_{k}'``). ``switch`` names the active
+    subnet (``SlimmableChannelMutator.set_choices`` sets it for whoever
+    sets a subnet's choices); with ``switch=None``, or when the active
+    width is not the switch's, the width's batch norm is used. A state
+    dict without the ``'{n}_{k}'`` entries (the original's) loads them from
+    ``'{n}'``.
 
     Args:
         num_features (int): Channels of the full layer.

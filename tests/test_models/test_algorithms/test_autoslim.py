@@ -243,3 +243,28 @@ def test_slimmable_subnets_sharing_a_width_keep_their_statistics():
     assert diff.max() <= 1e-5
     with pytest.raises(IndexError, match='no subnet 2'):
         slimmable.set_subnet(2)
+
+
+def test_slimmable_network_rebuilds_from_its_own_units():
+    """The mutator's config_template (with switch_choices) rebuilds the
+    same subnets in the same order, repeats included."""
+    torch.manual_seed(0)
+    autoslim = MODELS.build(_algorithm_cfg())
+    mutator = autoslim.mutator
+    mutator.set_choices(mutator.sample_choices('min'))
+    narrow = mutator.config_template()
+    mutator.set_choices(mutator.sample_choices('max'))
+    wide = mutator.config_template()
+    cfg = _algorithm_cfg()
+    first = MODELS.build(dict(type='mmrazor.SlimmableNetwork',
+                              architecture=cfg['architecture'],
+                              channel_cfg_paths=[narrow, wide, narrow]))
+    units = first.mutator.config_template()
+    again = MODELS.build(dict(
+        type='mmrazor.SlimmableNetwork',
+        architecture=_algorithm_cfg()['architecture'],
+        mutator=dict(type='SlimmableChannelMutator',
+                     channel_unit_cfg=dict(type='SlimmableChannelUnit',
+                                           units=units))))
+    assert again.subnets == first.subnets
+    assert again.subnets[0] == again.subnets[2] != again.subnets[1]

@@ -49,10 +49,15 @@ def _subnets_from_units(units: Dict[str, Dict]) -> List[Dict[str, int]]:
     """The subnets of units that list their widths: the original MMRazor's
     ``SlimmableChannelUnit`` configs, where ``init_args.candidate_choices``
     of every unit has one entry per subnet (subnet ``i`` takes entry ``i``
-    of each unit)."""
+    of each unit). A unit's ``switch_choices`` (what a
+    ``SlimmableNetwork``'s own mutator writes: the width of each subnet in
+    order, repeats kept) take precedence."""
+    def listed(args: Dict) -> Any:
+        return args.get('switch_choices') or args.get('candidate_choices')
+
     counts = {}
     for name, cfg in units.items():
-        choices = dict(cfg.get('init_args', {})).get('candidate_choices')
+        choices = listed(dict(cfg.get('init_args', {})))
         if not isinstance(choices, (list, tuple)) or not choices:
             raise ValueError(
                 f'SlimmableNetwork: without `channel_cfg_paths`, every unit '
@@ -69,8 +74,7 @@ def _subnets_from_units(units: Dict[str, Dict]) -> List[Dict[str, int]]:
         subnet = {}
         for name, cfg in units.items():
             args = dict(cfg['init_args'])
-            subnet[name] = dict(init_args=args,
-                                choice=args['candidate_choices'][i])
+            subnet[name] = dict(init_args=args, choice=listed(args)[i])
         subnets.append(_widths(subnet))
     return subnets
 

@@ -35,7 +35,7 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import torch  # noqa: E402
-from demo_distill import ProgressHook  # noqa: E402
+from demo_distill import run_with_progress as run  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -72,14 +72,6 @@ def set_epochs(cfg: Config, epochs: int) -> None:
         if sched.type == 'CosineAnnealingLR':
             sched.T_max = max(1, epochs - 1)
             sched.end = max(epochs, 2)
-
-
-def run(cfg: Config, stage: str) -> Runner:
-    runner = Runner.from_cfg(cfg)
-    quiet_third_party_logs(runner.logger)
-    runner.register_hook(ProgressHook(stage))
-    runner.train()
-    return runner
 
 
 def shrink(cfg: Config, images: int) -> None:

@@ -36,14 +36,14 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import torch  # noqa: E402
-from demo_distill import ProgressHook, mean_std  # noqa: E402
+from demo_distill import mean_std  # noqa: E402
+from demo_distill import run_with_progress as run  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmrazor  # noqa: E402,F401
 from mmrazor.registry import TASK_UTILS  # noqa: E402
 from mmrazor.structures import save_subnet_file  # noqa: E402
-from mmrazor.third_party_warnings import quiet_third_party_logs  # noqa: E402
 from mmrazor.utils import register_all_modules  # noqa: E402
 from mmrazor.utils.atomic_file import atomic_dump_json  # noqa: E402
 from mmrazor.utils.model_wrappers import unwrap_model  # noqa: E402
@@ -66,16 +66,6 @@ def set_epochs(cfg: Config, epochs: int) -> Config:
         if sched.type == 'CosineAnnealingLR':
             sched.T_max = sched.end = epochs
     return cfg
-
-
-def run(cfg: Config, stage: str) -> Runner:
-    """Train ``cfg`` with a progress line per validation; the runner."""
-    cfg.log_level = 'WARNING'
-    runner = Runner.from_cfg(cfg)
-    quiet_third_party_logs(runner.logger)
-    runner.register_hook(ProgressHook(stage))
-    runner.train()
-    return runner
 
 
 def _std(values: List[float]) -> float:

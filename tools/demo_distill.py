@@ -74,6 +74,17 @@ class ProgressHook(Hook):
               f'val top-1 {text}  ({elapsed:.0f} s)', flush=True)
 
 
+def run_with_progress(cfg: Config, stage: str) -> Runner:
+    """Train ``cfg`` quietly (warnings only) with a progress line per
+    validation (:class:`ProgressHook`); the runner."""
+    cfg.log_level = 'WARNING'
+    runner = Runner.from_cfg(cfg)
+    quiet_third_party_logs(runner.logger)
+    runner.register_hook(ProgressHook(stage))
+    runner.train()
+    return runner
+
+
 class TeacherCheckHook(Hook):
     """Fails a distillation run whose teacher is not the checkpoint's
     weights when training starts (after the runner's ``init_weights``):

@@ -227,12 +227,14 @@ def test_slimmable_subnets_sharing_a_width_keep_their_statistics():
     for i in (1, 0, 1):
         slimmable.mutator.set_choices(slimmable.subnets[i])
         assert bn.switch == i
+    # the wide subnet with one unit narrowed is no subnet's choices
     choices = dict(slimmable.subnets[0])
-    key = next(k for k in choices if k != stem)
-    choices[key] = slimmable.mutator.choices[key][0]  # no subnet's choices
-    if choices != slimmable.subnets[1]:
-        slimmable.mutator.set_choices(choices)
-        assert bn.switch is None and bn.active_bn() is bn.candidate_bn['16']
+    key = next(k for k in choices
+               if k != stem and slimmable.subnets[1][k] != choices[k])
+    choices[key] = slimmable.subnets[1][key]
+    assert choices not in slimmable.subnets
+    slimmable.mutator.set_choices(choices)
+    assert bn.switch is None and bn.active_bn() is bn.candidate_bn['16']
     # exports keep the switch's norm
     slimmable.eval()
     slimmable.set_subnet(1)
